@@ -1,0 +1,703 @@
+/*
+ * rawring.c - "machine limit" io_uring benchmark using raw syscalls only.
+ *
+ * Drives io_uring directly through io_uring_setup/io_uring_enter/
+ * io_uring_register (syscalls 425/426/427) and mmap()ed SQ/CQ rings and SQE
+ * array.  No liburing.  It exists so that the Python `uring` library can be
+ * compared against what the kernel can do from C on the same machine.
+ *
+ * Build:   cc -O2 -o rawring rawring.c
+ *
+ * Usage:
+ *   rawring nop    [--batch 256] [--seconds 2]
+ *   rawring read   --file PATH [--qd 64] [--bs 4096] [--seconds 2] [--fixed]
+ *   rawring direct --file PATH [--qd 64] [--bs 4096] [--seconds 2] [--fixed]
+ *
+ * Output: one line of JSON on stdout, e.g.
+ *   {"workload": "nop", "ops": N, "seconds": T, "ops_per_sec": R, "batch": 256}
+ *   {"workload": "read", "ops": N, "seconds": T, "ops_per_sec": R,
+ *    "qd": 64, "bs": 4096, "fixed": false}
+ * Any failure: message on stderr, non-zero exit status.
+ *
+ * Workloads
+ *   nop:    repeat { queue `batch` NOP SQEs; one io_uring_enter(to_submit=
+ *           batch, min_complete=batch, GETEVENTS); reap the batch CQEs }.
+ *   read:   buffered reads of `bs` bytes at random 4 KiB-aligned offsets,
+ *           `qd` requests kept in flight.  Each iteration reaps every
+ *           available CQE, checks res == bs, refills the reaped slots and
+ *           submits the refills in the same io_uring_enter that waits for
+ *           the next completion.  --fixed registers the file and the qd
+ *           buffers and uses READ_FIXED + IOSQE_FIXED_FILE.
+ *   direct: same as read, but the file is opened O_DIRECT (buffers are
+ *           4096-aligned in all modes).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <linux/fs.h>
+#include <linux/io_uring.h>
+#include <linux/magic.h>
+
+#ifndef __NR_io_uring_setup
+#define __NR_io_uring_setup 425
+#endif
+#ifndef __NR_io_uring_enter
+#define __NR_io_uring_enter 426
+#endif
+#ifndef __NR_io_uring_register
+#define __NR_io_uring_register 427
+#endif
+/* Newer than some distro UAPI headers (e.g. linux-libc-dev 6.1). */
+#ifndef IORING_SETUP_NO_SQARRAY
+#define IORING_SETUP_NO_SQARRAY (1U << 16)
+#endif
+
+/* ------------------------------------------------------------------ */
+/* small helpers                                                       */
+
+static const char *prog = "rawring";
+
+static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static int ioctl_blk_size(int fd, uint64_t *size)
+{
+	return ioctl(fd, BLKGETSIZE64, size);
+}
+
+static double now_sec(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* xorshift64* PRNG, deterministic seed. */
+static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
+
+static inline uint64_t rng_next(void)
+{
+	uint64_t x = rng_state;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	rng_state = x;
+	return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* raw syscalls                                                        */
+
+static int sys_setup(unsigned entries, struct io_uring_params *p)
+{
+	return (int)syscall(__NR_io_uring_setup, entries, p);
+}
+
+static int sys_enter(int fd, unsigned to_submit, unsigned min_complete,
+		     unsigned flags)
+{
+	return (int)syscall(__NR_io_uring_enter, fd, to_submit, min_complete,
+			    flags, NULL, 0);
+}
+
+static int sys_register(int fd, unsigned opcode, const void *arg,
+			unsigned nr_args)
+{
+	return (int)syscall(__NR_io_uring_register, fd, opcode, arg, nr_args);
+}
+
+/* ------------------------------------------------------------------ */
+/* ring                                                                */
+
+struct ring {
+	int fd;
+	unsigned flags;		/* setup flags actually in effect */
+	unsigned features;
+
+	/* SQ */
+	unsigned *sq_khead;
+	unsigned *sq_ktail;
+	unsigned *sq_kflags;
+	unsigned *sq_array;	/* NULL with IORING_SETUP_NO_SQARRAY */
+	unsigned sq_mask;
+	unsigned sq_entries;
+	unsigned sq_tail;	/* private tail (next SQE to fill) */
+	struct io_uring_sqe *sqes;
+
+	/* CQ */
+	unsigned *cq_khead;
+	unsigned *cq_ktail;
+	unsigned cq_mask;
+	unsigned cq_entries;
+	struct io_uring_cqe *cqes;
+
+	/* mappings */
+	void *sq_ring_ptr;
+	size_t sq_ring_sz;
+	void *cq_ring_ptr;	/* == sq_ring_ptr with FEAT_SINGLE_MMAP */
+	size_t cq_ring_sz;
+	size_t sqes_sz;
+};
+
+static void ring_init(struct ring *r, unsigned entries)
+{
+	struct io_uring_params p;
+	int fd;
+
+	memset(r, 0, sizeof(*r));
+
+	/* Try without the SQ index array first (kernel >= 6.6). */
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_NO_SQARRAY;
+#ifdef RAWRING_FORCE_SQARRAY	/* testing aid: exercise the fallback path */
+	fd = -1;
+	errno = EINVAL;
+#else
+	fd = sys_setup(entries, &p);
+#endif
+	if (fd < 0 && errno == EINVAL) {
+		memset(&p, 0, sizeof(p));
+		fd = sys_setup(entries, &p);
+	}
+	if (fd < 0)
+		die("io_uring_setup(%u): %s", entries, strerror(errno));
+
+	r->fd = fd;
+	r->flags = p.flags;
+	r->features = p.features;
+
+	int no_sqarray = (p.flags & IORING_SETUP_NO_SQARRAY) != 0;
+
+	if (no_sqarray) {
+		/* No array: the SQ part ends after its last scalar field. */
+		unsigned last = p.sq_off.head;
+		const unsigned offs[] = { p.sq_off.tail, p.sq_off.ring_mask,
+					  p.sq_off.ring_entries, p.sq_off.flags,
+					  p.sq_off.dropped };
+		for (unsigned i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
+			if (offs[i] > last)
+				last = offs[i];
+		r->sq_ring_sz = last + sizeof(unsigned);
+	} else
+		r->sq_ring_sz = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	r->cq_ring_sz = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+
+	if (p.features & IORING_FEAT_SINGLE_MMAP) {
+		if (r->cq_ring_sz > r->sq_ring_sz)
+			r->sq_ring_sz = r->cq_ring_sz;
+		r->cq_ring_sz = r->sq_ring_sz;
+	} else if (no_sqarray) {
+		/* Cannot happen: NO_SQARRAY postdates SINGLE_MMAP. */
+		die("kernel accepted NO_SQARRAY without FEAT_SINGLE_MMAP");
+	}
+
+	r->sq_ring_ptr = mmap(NULL, r->sq_ring_sz, PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQ_RING);
+	if (r->sq_ring_ptr == MAP_FAILED)
+		die("mmap(SQ ring): %s", strerror(errno));
+
+	if (p.features & IORING_FEAT_SINGLE_MMAP) {
+		r->cq_ring_ptr = r->sq_ring_ptr;
+	} else {
+		r->cq_ring_ptr = mmap(NULL, r->cq_ring_sz,
+				      PROT_READ | PROT_WRITE,
+				      MAP_SHARED | MAP_POPULATE, fd,
+				      IORING_OFF_CQ_RING);
+		if (r->cq_ring_ptr == MAP_FAILED)
+			die("mmap(CQ ring): %s", strerror(errno));
+	}
+
+	r->sqes_sz = p.sq_entries * sizeof(struct io_uring_sqe);
+	r->sqes = mmap(NULL, r->sqes_sz, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQES);
+	if (r->sqes == MAP_FAILED)
+		die("mmap(SQEs): %s", strerror(errno));
+
+	char *sq = r->sq_ring_ptr;
+	char *cq = r->cq_ring_ptr;
+
+	r->sq_khead = (unsigned *)(sq + p.sq_off.head);
+	r->sq_ktail = (unsigned *)(sq + p.sq_off.tail);
+	r->sq_kflags = (unsigned *)(sq + p.sq_off.flags);
+	r->sq_mask = *(unsigned *)(sq + p.sq_off.ring_mask);
+	r->sq_entries = *(unsigned *)(sq + p.sq_off.ring_entries);
+	r->sq_tail = *r->sq_ktail;
+
+	r->cq_khead = (unsigned *)(cq + p.cq_off.head);
+	r->cq_ktail = (unsigned *)(cq + p.cq_off.tail);
+	r->cq_mask = *(unsigned *)(cq + p.cq_off.ring_mask);
+	r->cq_entries = *(unsigned *)(cq + p.cq_off.ring_entries);
+	r->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+
+	if (!no_sqarray) {
+		/*
+		 * Legacy indirection array: SQE slot i is always published
+		 * through array entry i, so an identity map written once is
+		 * all that is needed (the kernel only reads it).
+		 */
+		r->sq_array = (unsigned *)(sq + p.sq_off.array);
+		for (unsigned i = 0; i < r->sq_entries; i++)
+			r->sq_array[i] = i;
+	}
+}
+
+static void ring_exit(struct ring *r)
+{
+	munmap(r->sqes, r->sqes_sz);
+	if (r->cq_ring_ptr != r->sq_ring_ptr)
+		munmap(r->cq_ring_ptr, r->cq_ring_sz);
+	munmap(r->sq_ring_ptr, r->sq_ring_sz);
+	close(r->fd);
+}
+
+/* Next free SQE (zeroed), or die if the SQ is full. */
+static inline struct io_uring_sqe *ring_get_sqe(struct ring *r)
+{
+	unsigned head = __atomic_load_n(r->sq_khead, __ATOMIC_ACQUIRE);
+
+	if (r->sq_tail - head >= r->sq_entries)
+		die("submission queue full (internal error)");
+	struct io_uring_sqe *sqe = &r->sqes[r->sq_tail & r->sq_mask];
+	r->sq_tail++;
+	memset(sqe, 0, sizeof(*sqe));
+	return sqe;
+}
+
+/* Publish all filled SQEs to the kernel. */
+static inline void ring_flush_sq(struct ring *r)
+{
+	__atomic_store_n(r->sq_ktail, r->sq_tail, __ATOMIC_RELEASE);
+}
+
+/*
+ * io_uring_enter with EINTR retry.  Returns the number of SQEs consumed
+ * (>= 0), or -errno for EAGAIN/EBUSY (caller retries); dies otherwise.
+ */
+static int ring_enter(struct ring *r, unsigned to_submit, unsigned min_complete,
+		      unsigned flags)
+{
+	for (;;) {
+		int ret = sys_enter(r->fd, to_submit, min_complete, flags);
+		if (ret >= 0)
+			return ret;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EBUSY)
+			return -errno;
+		die("io_uring_enter(to_submit=%u, min_complete=%u): %s",
+		    to_submit, min_complete, strerror(errno));
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* options                                                             */
+
+struct opts {
+	const char *workload;
+	const char *file;
+	unsigned long batch;
+	unsigned long qd;
+	unsigned long bs;
+	double seconds;
+	int fixed;
+};
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: %s nop [--batch N] [--seconds S]\n"
+		"       %s read --file PATH [--qd N] [--bs N] [--seconds S] [--fixed]\n"
+		"       %s direct --file PATH [--qd N] [--bs N] [--seconds S] [--fixed]\n",
+		prog, prog, prog);
+	exit(2);
+}
+
+static unsigned long parse_ulong(const char *opt, const char *s)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 0);
+	if (errno || end == s || *end || s[0] == '-')
+		die("invalid value for %s: '%s'", opt, s);
+	return v;
+}
+
+static double parse_double(const char *opt, const char *s)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0.0))
+		die("invalid value for %s: '%s' (must be > 0)", opt, s);
+	return v;
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	o->workload = NULL;
+	o->file = NULL;
+	o->batch = 256;
+	o->qd = 64;
+	o->bs = 4096;
+	o->seconds = 2.0;
+	o->fixed = 0;
+
+	if (argc < 2)
+		usage();
+	o->workload = argv[1];
+	if (strcmp(o->workload, "nop") && strcmp(o->workload, "read") &&
+	    strcmp(o->workload, "direct")) {
+		if (!strcmp(o->workload, "-h") || !strcmp(o->workload, "--help"))
+			usage();
+		die("unknown workload '%s' (expected nop, read or direct)",
+		    o->workload);
+	}
+
+	for (int i = 2; i < argc; i++) {
+		char *arg = argv[i];
+		const char *val = NULL;
+		char name[64];
+
+		if (strncmp(arg, "--", 2))
+			die("unexpected argument '%s'", arg);
+		char *eq = strchr(arg, '=');
+		if (eq) {
+			size_t n = (size_t)(eq - arg);
+			if (n >= sizeof(name))
+				die("unknown option '%s'", arg);
+			memcpy(name, arg, n);
+			name[n] = '\0';
+			val = eq + 1;
+		} else {
+			snprintf(name, sizeof(name), "%s", arg);
+		}
+
+		if (!strcmp(name, "--fixed")) {
+			if (val)
+				die("--fixed takes no value");
+			o->fixed = 1;
+			continue;
+		}
+		if (!strcmp(name, "--help") || !strcmp(name, "-h"))
+			usage();
+		if (!val) {
+			if (i + 1 >= argc)
+				die("option %s needs a value", name);
+			val = argv[++i];
+		}
+		if (!strcmp(name, "--batch"))
+			o->batch = parse_ulong(name, val);
+		else if (!strcmp(name, "--qd"))
+			o->qd = parse_ulong(name, val);
+		else if (!strcmp(name, "--bs"))
+			o->bs = parse_ulong(name, val);
+		else if (!strcmp(name, "--seconds"))
+			o->seconds = parse_double(name, val);
+		else if (!strcmp(name, "--file"))
+			o->file = val;
+		else
+			die("unknown option '%s'", name);
+	}
+
+	if (o->batch < 1 || o->batch > 32768)
+		die("--batch must be in 1..32768");
+	if (o->qd < 1 || o->qd > 32768)
+		die("--qd must be in 1..32768");
+	if (o->bs < 1 || o->bs > (1UL << 30))
+		die("--bs must be in 1..%lu", 1UL << 30);
+}
+
+/* ------------------------------------------------------------------ */
+/* NOP workload                                                        */
+
+static void run_nop(const struct opts *o)
+{
+	struct ring r;
+	unsigned batch = (unsigned)o->batch;
+	uint64_t ops = 0;
+
+	ring_init(&r, batch);
+	if (r.sq_entries < batch)
+		die("ring has %u SQ entries, need %u", r.sq_entries, batch);
+
+	double start = now_sec();
+	double deadline = start + o->seconds;
+	double t;
+
+	for (;;) {
+		for (unsigned i = 0; i < batch; i++) {
+			struct io_uring_sqe *sqe = ring_get_sqe(&r);
+			sqe->opcode = IORING_OP_NOP;
+			sqe->user_data = i;
+		}
+		ring_flush_sq(&r);
+
+		unsigned to_submit = batch;
+		unsigned reaped = 0;
+		while (reaped < batch) {
+			unsigned want = batch - reaped;
+			int ret = ring_enter(&r, to_submit, want,
+					     IORING_ENTER_GETEVENTS);
+			if (ret > 0)
+				to_submit -= (unsigned)ret;
+
+			unsigned head = *r.cq_khead;
+			unsigned tail = __atomic_load_n(r.cq_ktail,
+							__ATOMIC_ACQUIRE);
+			for (; head != tail; head++) {
+				struct io_uring_cqe *cqe =
+					&r.cqes[head & r.cq_mask];
+				if (cqe->res != 0)
+					die("NOP completed with res=%d (%s)",
+					    cqe->res, strerror(-cqe->res));
+				reaped++;
+			}
+			__atomic_store_n(r.cq_khead, head, __ATOMIC_RELEASE);
+		}
+		ops += batch;
+
+		t = now_sec();
+		if (t >= deadline)
+			break;
+	}
+
+	double elapsed = t - start;
+	printf("{\"workload\": \"nop\", \"ops\": %llu, \"seconds\": %.6f, "
+	       "\"ops_per_sec\": %.1f, \"batch\": %u}\n",
+	       (unsigned long long)ops, elapsed, (double)ops / elapsed, batch);
+	ring_exit(&r);
+}
+
+/* ------------------------------------------------------------------ */
+/* read / direct workloads                                             */
+
+struct readctx {
+	struct ring r;
+	int fd;			/* real fd */
+	int sqe_fd;		/* fd or registered index 0 */
+	int fixed;
+	unsigned bs;
+	char *bufs;		/* qd * bs bytes, 4096-aligned */
+	uint64_t nslots;	/* number of valid 4 KiB-aligned offsets */
+};
+
+static inline void prep_read(struct readctx *c, unsigned slot)
+{
+	struct io_uring_sqe *sqe = ring_get_sqe(&c->r);
+	uint64_t off = (rng_next() % c->nslots) * 4096ULL;
+
+	sqe->opcode = c->fixed ? IORING_OP_READ_FIXED : IORING_OP_READ;
+	sqe->flags = c->fixed ? IOSQE_FIXED_FILE : 0;
+	sqe->fd = c->sqe_fd;
+	sqe->off = off;
+	sqe->addr = (uint64_t)(uintptr_t)(c->bufs + (size_t)slot * c->bs);
+	sqe->len = c->bs;
+	if (c->fixed)
+		sqe->buf_index = (uint16_t)slot;
+	sqe->user_data = slot;
+}
+
+static void run_read(const struct opts *o, int direct)
+{
+	struct readctx c;
+	unsigned qd = (unsigned)o->qd;
+	struct stat st;
+
+	memset(&c, 0, sizeof(c));
+	if (!o->file)
+		die("%s workload needs --file PATH", o->workload);
+	if (o->fixed && qd > 65535)
+		die("--fixed supports at most 65535 buffers");
+	c.bs = (unsigned)o->bs;
+	c.fixed = o->fixed;
+
+	c.fd = open(o->file, O_RDONLY | (direct ? O_DIRECT : 0));
+	if (c.fd < 0)
+		die("open(%s%s): %s", o->file, direct ? ", O_DIRECT" : "",
+		    strerror(errno));
+	if (fstat(c.fd, &st) < 0)
+		die("fstat(%s): %s", o->file, strerror(errno));
+
+	if (direct) {
+		/*
+		 * tmpfs accepts O_DIRECT on recent kernels, but the "device"
+		 * is RAM, so the figure is not a storage limit.
+		 */
+		struct statfs sfs;
+		if (fstatfs(c.fd, &sfs) == 0 &&
+		    (sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC))
+			fprintf(stderr, "%s: warning: %s is on tmpfs/ramfs; "
+				"O_DIRECT does not reach a storage device\n",
+				prog, o->file);
+	}
+
+	uint64_t size = 0;
+	if (S_ISREG(st.st_mode)) {
+		size = (uint64_t)st.st_size;
+	} else if (S_ISBLK(st.st_mode)) {
+		if (ioctl_blk_size(c.fd, &size) < 0)
+			die("BLKGETSIZE64(%s): %s", o->file, strerror(errno));
+	} else {
+		die("%s is not a regular file or block device", o->file);
+	}
+	if (size < c.bs)
+		die("%s is too small (%llu bytes) for --bs %u", o->file,
+		    (unsigned long long)size, c.bs);
+	c.nslots = (size - c.bs) / 4096 + 1;
+
+	size_t buflen = (size_t)qd * c.bs;
+	void *mem;
+	int err = posix_memalign(&mem, 4096, buflen);
+	if (err)
+		die("posix_memalign(%zu): %s", buflen, strerror(err));
+	c.bufs = mem;
+	memset(c.bufs, 0, buflen);	/* fault the pages in up front */
+
+	ring_init(&c.r, qd);
+	if (c.r.sq_entries < qd)
+		die("ring has %u SQ entries, need %u", c.r.sq_entries, qd);
+
+	c.sqe_fd = c.fd;
+	if (c.fixed) {
+		int fds[1] = { c.fd };
+		if (sys_register(c.r.fd, IORING_REGISTER_FILES, fds, 1) < 0)
+			die("IORING_REGISTER_FILES: %s", strerror(errno));
+		c.sqe_fd = 0;
+
+		struct iovec *iov = calloc(qd, sizeof(*iov));
+		if (!iov)
+			die("out of memory");
+		for (unsigned i = 0; i < qd; i++) {
+			iov[i].iov_base = c.bufs + (size_t)i * c.bs;
+			iov[i].iov_len = c.bs;
+		}
+		if (sys_register(c.r.fd, IORING_REGISTER_BUFFERS, iov, qd) < 0)
+			die("IORING_REGISTER_BUFFERS (%u x %u bytes): %s%s", qd,
+			    c.bs, strerror(errno),
+			    errno == ENOMEM ? " (check ulimit -l)" : "");
+		free(iov);
+	}
+
+	uint64_t ops = 0;
+	unsigned inflight = 0;	/* submitted to the kernel, not yet reaped */
+	unsigned pending = 0;	/* in the SQ, not yet consumed by the kernel */
+	double start = now_sec();
+	double deadline = start + o->seconds;
+	double t = start;
+	int stopping = 0;
+
+	for (unsigned i = 0; i < qd; i++)
+		prep_read(&c, i);
+	ring_flush_sq(&c.r);
+	pending = qd;
+
+	for (;;) {
+		/* Submit refills (if any) and wait for >= 1 completion. */
+		unsigned wait = (inflight + pending) ? 1 : 0;
+		if (!wait)
+			break;	/* only reached while draining */
+		int ret = ring_enter(&c.r, pending, wait,
+				     IORING_ENTER_GETEVENTS);
+		if (ret > 0) {
+			pending -= (unsigned)ret;
+			inflight += (unsigned)ret;
+		}
+
+		/* Reap everything that is available. */
+		unsigned head = *c.r.cq_khead;
+		unsigned tail = __atomic_load_n(c.r.cq_ktail, __ATOMIC_ACQUIRE);
+		unsigned n = 0;
+		for (; head != tail; head++) {
+			struct io_uring_cqe *cqe = &c.r.cqes[head & c.r.cq_mask];
+			unsigned slot = (unsigned)cqe->user_data;
+
+			if (cqe->res != (int)c.bs) {
+				if (cqe->res < 0)
+					die("read (slot %u) failed: %s%s", slot,
+					    strerror(-cqe->res),
+					    direct && cqe->res == -EINVAL ?
+					    " (O_DIRECT needs --bs to be a "
+					    "multiple of the logical block "
+					    "size)" : "");
+				die("short read (slot %u): res=%d, expected %u",
+				    slot, cqe->res, c.bs);
+			}
+			n++;
+			if (!stopping)
+				prep_read(&c, slot);
+		}
+		__atomic_store_n(c.r.cq_khead, head, __ATOMIC_RELEASE);
+		inflight -= n;
+
+		if (stopping)
+			continue;
+		ops += n;
+		if (n) {
+			ring_flush_sq(&c.r);
+			pending += n;
+		}
+
+		t = now_sec();
+		if (t >= deadline) {
+			/*
+			 * Stop the clock; then drain: the refills queued
+			 * above are still submitted and waited for (so no
+			 * I/O is left targeting our buffers) but not counted.
+			 */
+			stopping = 1;
+		}
+	}
+
+	double elapsed = t - start;
+	printf("{\"workload\": \"%s\", \"ops\": %llu, \"seconds\": %.6f, "
+	       "\"ops_per_sec\": %.1f, \"qd\": %u, \"bs\": %u, "
+	       "\"fixed\": %s}\n",
+	       direct ? "direct" : "read", (unsigned long long)ops, elapsed,
+	       (double)ops / elapsed, qd, c.bs, c.fixed ? "true" : "false");
+
+	ring_exit(&c.r);
+	close(c.fd);
+	free(c.bufs);
+}
+
+/* ------------------------------------------------------------------ */
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+
+	parse_args(argc, argv, &o);
+	if (!strcmp(o.workload, "nop"))
+		run_nop(&o);
+	else if (!strcmp(o.workload, "read"))
+		run_read(&o, 0);
+	else
+		run_read(&o, 1);
+
+	if (fflush(stdout) != 0 || ferror(stdout))
+		die("writing to stdout: %s", strerror(errno));
+	return 0;
+}

@@ -1,0 +1,18 @@
+"""uring: all of Linux io_uring for Python.
+
+Ring setup, every opcode's prep helper, linked and drained requests, timeouts, cancel,
+registered files and buffers, provided buffers, multishot, probing and SQPOLL.
+"""
+from uring import _uapi as uapi
+from uring._core import Op, Pin, Sqe
+from uring.errors import (
+    Cancelled, ChainBroken, LinkTimedOut, NotDone, RingClosed, RingForked,
+    SubmissionQueueFull, UnsupportedFeature, UnsupportedOperation, UringError,
+)
+from uring.ring import Ring
+
+__all__ = [
+    "Ring", "Op", "Sqe", "Pin", "uapi",
+    "UringError", "RingClosed", "RingForked", "NotDone", "SubmissionQueueFull",
+    "UnsupportedOperation", "UnsupportedFeature", "Cancelled", "ChainBroken", "LinkTimedOut",
+]

@@ -1,0 +1,4 @@
+"""The `uring` command: probe, demo, bench (and cp once chains exist)."""
+from uring.cli.main import main
+
+__all__ = ["main"]

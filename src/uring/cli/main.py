@@ -1,0 +1,26 @@
+"""Argument parsing and dispatch for the `uring` command."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="uring", description="io_uring from Python")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("probe", help="what the running kernel supports")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    sub.add_parser("demo", help="a short live demonstration")
+    args = parser.parse_args(argv)
+    if args.command == "probe":
+        from uring.cli import probe_cmd
+        return probe_cmd.run(args)
+    if args.command == "demo":
+        from uring.cli import demo_cmd
+        return demo_cmd.run(args)
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

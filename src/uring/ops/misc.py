@@ -1,0 +1,3 @@
+"""Prep helpers: misc family (filled in by its owner)."""
+
+__all__: list[str] = []

@@ -1,0 +1,143 @@
+"""The public Ring: an io_uring instance with a method per prep helper, waiting helpers
+and diagnosis of setup failures. Ring memory and syscalls live in the compiled core."""
+
+from __future__ import annotations
+
+import errno
+from datetime import timedelta
+from functools import wraps
+from typing import Any, Callable, Iterable
+
+from uring import ops as _ops
+from uring._core import Op, RingCore, Sqe
+from uring._uapi import SetupFlags
+from uring.cancellation import CancelMixin
+from uring.chain import ChainMixin
+from uring.errors import UnsupportedFeature, kernel_release, seconds
+from uring.register import RegisterMixin
+
+__all__ = ["Ring"]
+
+
+class Ring(ChainMixin, CancelMixin, RegisterMixin, RingCore):
+    """An io_uring instance.
+
+    >>> with Ring(64) as ring:
+    ...     op = ring.nop()
+    ...     ring.submit_and_wait(1)
+    ...     op.result
+    1
+    0
+
+    Every prep helper in `uring.ops` is also a method that queues its SQE and returns the
+    Op: ``ring.openat(AT_FDCWD, "f", os.O_RDONLY)``, with the common SQE fields
+    (flags, ioprio, personality, buf_group, file_index, context) as keyword arguments.
+    Nothing reaches the kernel until submit()/submit_and_wait()/wait_for().
+
+    Thread safety: every touch of ring memory happens with the GIL held and never calls
+    back into Python midway, so threads sharing one ring cannot corrupt it; the GIL is
+    released only inside io_uring_enter/io_uring_register. SINGLE_ISSUER and
+    DEFER_TASKRUN rings are for one thread (the kernel answers EEXIST to others).
+    """
+
+    def __init__(self, entries: int = 128, *, flags: int = 0, cq_entries: int | None = None,
+                 sq_thread_cpu: int | None = None, sq_thread_idle: int | None = None,
+                 wq_fd: int | None = None, no_sqarray: bool = True) -> None:
+        if not isinstance(entries, int) or isinstance(entries, bool):
+            raise TypeError(f"entries must be an int, got {type(entries).__name__}")
+        flags = int(flags)
+        known = 0
+        for f in SetupFlags:
+            known |= f
+        if flags & ~known:
+            raise ValueError(f"unknown IORING_SETUP bits {flags & ~known:#x}")
+        try:
+            super().__init__(entries, flags=flags, cq_entries=cq_entries, sq_thread_cpu=sq_thread_cpu,
+                             sq_thread_idle=sq_thread_idle, wq_fd=wq_fd, no_sqarray=no_sqarray)
+        except OSError as exc:
+            if exc.errno == errno.EINVAL and flags:
+                culprit = _unsupported_setup_flag(flags)
+                if culprit is not None:
+                    raise UnsupportedFeature(
+                        f"IORING_SETUP_{culprit.name} unsupported on Linux {kernel_release()}") from exc
+            raise
+
+    def __enter__(self) -> "Ring":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<Ring closed>"
+        return (f"<Ring fd={self.fd} sq={self.sq_entries} cq={self.cq_entries} "
+                f"flags={SetupFlags(self.setup_flags)!r} in_flight={self.in_flight}>")
+
+    @property
+    def params(self) -> dict:
+        """What the kernel granted: sizes, setup flags and the features it reports."""
+        from uring._uapi import Features
+        return {"sq_entries": self.sq_entries, "cq_entries": self.cq_entries,
+                "flags": SetupFlags(self.setup_flags), "features": Features(self.features),
+                "sq_thread_cpu": self.sq_thread_cpu, "sq_thread_idle": self.sq_thread_idle}
+
+    def wait_for(self, *ops: Op, timeout: float | timedelta | None = None) -> list:
+        """Submit, then process completions until every op given is done; returns their
+        results (or raises TimeoutError with the ops left pending)."""
+        import time
+        deadline = None if timeout is None else time.monotonic() + seconds(timeout)
+        self.submit()
+        while not all(op.done for op in ops):
+            if deadline is None:
+                self.submit_and_wait(1)
+            else:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    pending = [op for op in ops if not op.done]
+                    raise TimeoutError(f"{len(pending)} op(s) still pending after {timeout}s: {pending}")
+                self.submit_and_wait(1, timeout=left)
+        return [op.result for op in ops]
+
+    def run(self, sqe: Sqe, timeout: float | None = None) -> Any:
+        """Queue one prepared SQE, submit, wait for it and return its result."""
+        return self.wait_for(self.queue(sqe), timeout=timeout)[0]
+
+    def probe(self):
+        """What the running kernel supports (opcodes, setup flags, features)."""
+        from uring.probe import probe
+        return probe(self)
+
+
+def _unsupported_setup_flag(flags: int):
+    """Find which requested setup flag the kernel rejects, by trial setups of each alone."""
+    from uring.probe import setup_flag_supported
+    for flag in SetupFlags:
+        if flags & flag and not setup_flag_supported(flag):
+            return flag
+    return None
+
+
+def _method(name: str, fn: Callable[..., Sqe]) -> Callable[..., Op]:
+    @wraps(fn)
+    def method(self: Ring, *args: Any, flags: int | None = None, ioprio: int | None = None,
+               personality: int | None = None, buf_group: int | None = None,
+               file_index: int | None = None, context: Any = None, **kwargs: Any) -> Op:
+        sqe = fn(*args, **kwargs)
+        if flags is not None or ioprio is not None or personality is not None or \
+                buf_group is not None or file_index is not None or context is not None:
+            sqe.set(flags=flags, ioprio=ioprio, personality=personality, buf_group=buf_group,
+                    file_index=file_index, context=context)
+        return self.queue(sqe)
+    method.__doc__ = (fn.__doc__ or "") + "\n\nQueues the SQE on this ring and returns its Op."
+    return method
+
+
+def _install_prep_methods(cls: type, names: Iterable[str]) -> None:
+    for name in names:
+        if name in cls.__dict__ or any(name in base.__dict__ for base in cls.__mro__[1:]):
+            continue  # the compiled fast paths (nop, read, write, ...) win
+        setattr(cls, name, _method(name, _ops.helpers()[name]))
+
+
+_install_prep_methods(Ring, _ops.helpers())

@@ -1,0 +1,89 @@
+"""Shared fixtures: every kernel test's ring must end with nothing in flight, no pinned
+buffer and no leaked fd; ops the kernel lacks skip with the probe's reason."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+import pytest
+
+
+def _open_fds() -> set[int]:
+    return {int(fd) for fd in os.listdir("/proc/self/fd")}
+
+
+@pytest.fixture
+def fd_guard():
+    """Fails the test if it leaves file descriptors open."""
+    before = _open_fds()
+    yield
+    import gc
+    gc.collect()
+    leaked = {fd for fd in _open_fds() - before if os.path.exists(f"/proc/self/fd/{fd}")}
+    details = {fd: os.readlink(f"/proc/self/fd/{fd}") for fd in leaked if os.path.exists(f"/proc/self/fd/{fd}")}
+    assert not details, f"leaked file descriptors: {details}"
+
+
+def check_ring_idle(ring) -> None:
+    """Nothing in flight, nothing queued, no pinned buffer left behind."""
+    if ring.closed:
+        return
+    ring.peek()
+    leftover = ring.ops_in_flight()
+    assert not leftover, f"ops still in flight at teardown: {leftover}"
+    assert ring.in_flight == 0
+    assert ring.stale_cqes == 0, "CQEs arrived for ops that were already complete"
+
+
+@pytest.fixture
+def ring(fd_guard):
+    from uring import Ring
+    r = Ring(64)
+    try:
+        yield r
+        check_ring_idle(r)
+    finally:
+        r.close()
+
+
+@pytest.fixture
+def make_ring(fd_guard):
+    """Factory for rings with custom parameters; each is checked and closed at teardown."""
+    from uring import Ring
+    rings = []
+
+    def make(*args, **kwargs):
+        r = Ring(*args, **kwargs)
+        rings.append(r)
+        return r
+
+    yield make
+    try:
+        for r in rings:
+            check_ring_idle(r)
+    finally:
+        for r in rings:
+            r.close()
+
+
+def require_op(*opcodes) -> None:
+    """Skip unless the running kernel supports every opcode given (found by probing)."""
+    from uring._core import RingCore
+    from uring._uapi import Opcode
+    probe_ring = RingCore(2)
+    try:
+        for op in opcodes:
+            if not probe_ring.opcode_supported(int(op)):
+                pytest.skip(f"IORING_OP_{Opcode(op).name} unsupported on {platform.release()}")
+    finally:
+        probe_ring.close()
+
+
+@pytest.fixture
+def tmp_file(tmp_path):
+    """A 64 KiB file of known content; returns (path, data)."""
+    data = bytes((i * 7 + 3) & 0xFF for i in range(65536))
+    p = tmp_path / "data.bin"
+    p.write_bytes(data)
+    return p, data
