@@ -236,6 +236,7 @@ cdef class Sqe:
     cdef public list pins
     cdef public bint big
     cdef public object context
+    cdef public object out
 
     def __cinit__(self):
         memset(&self.s, 0, sizeof(u_sqe))
@@ -366,6 +367,7 @@ cdef class Op:
     cdef public object callback
     cdef public object context
     cdef public object cancel_reason
+    cdef readonly object out
 
     def __dealloc__(self):
         if self.has_view:
@@ -797,6 +799,7 @@ cdef class RingCore:
         if sqe.pins:
             op.pins = sqe.pins
         op.context = sqe.context
+        op.out = sqe.out
         return op
 
     # Fast paths for the hot opcodes: no Sqe object, the SQE is written in place.
