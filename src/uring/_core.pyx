@@ -61,6 +61,10 @@ cdef extern from *:
     static inline uint32_t u_load_acquire(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
     static inline void u_store_release(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
     static inline void u_full_barrier(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+    static inline void u_store_release16(uint16_t *p, uint16_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+    static void *u_mmap_anon(size_t len) {
+        return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    }
     static inline long u_setup(unsigned entries, struct u_params *p) { return syscall(425, entries, p); }
     static inline long u_enter(int fd, unsigned sub, unsigned minc, unsigned flags, void *arg, size_t sz) {
         return syscall(426, fd, sub, minc, flags, arg, sz);
@@ -118,6 +122,8 @@ cdef extern from *:
     uint32_t u_load_acquire(const uint32_t *p) nogil
     void u_store_release(uint32_t *p, uint32_t v) nogil
     void u_full_barrier() nogil
+    void u_store_release16(uint16_t *p, uint16_t v) nogil
+    void *u_mmap_anon(size_t length) nogil
     long u_setup(unsigned entries, u_params *p) nogil
     long u_enter(int fd, unsigned sub, unsigned minc, unsigned flags, void *arg, size_t sz) nogil
     long u_register(int fd, unsigned op, void *arg, unsigned nr) nogil
@@ -128,6 +134,10 @@ cdef extern from *:
 
 # Kernel values used by the core itself (the full ABI lives in _uapi.py).
 cdef enum:
+    OP_ACCEPT = 13
+    OP_OPENAT = 18
+    OP_OPENAT2 = 28
+    OP_SOCKET = 45
     OP_NOP = 0
     OP_READV = 1
     OP_WRITEV = 2
@@ -368,6 +378,8 @@ cdef class Op:
     cdef public object context
     cdef public object cancel_reason
     cdef readonly object out
+    cdef bint creates_fd
+    cdef readonly int discarded_fd
 
     def __dealloc__(self):
         if self.has_view:
@@ -464,6 +476,56 @@ def prep_rw_bytes(uint8_t opcode, int32_t fd, uint64_t addr, uint32_t length, ui
     return PyBytes_FromStringAndSize(<char *>&sqe, 64)
 
 
+cdef class BufRingMemory:
+    """The shared memory of a provided-buffer ring (IORING_REGISTER_PBUF_RING): `entries`
+    16-byte {addr, len, bid} slots the kernel picks from, and the 16-bit tail we publish."""
+    cdef uint8_t *mem
+    cdef size_t size
+    cdef readonly uint32_t entries
+    cdef readonly uint32_t mask
+    cdef uint16_t local_tail
+
+    def __cinit__(self, uint32_t entries):
+        if entries == 0 or entries > 32768 or (entries & (entries - 1)):
+            raise ValueError(f"buffer ring entries must be a power of two in 1..32768, got {entries}")
+        self.size = entries * 16
+        if self.size < 4096:
+            self.size = 4096
+        self.mem = <uint8_t *>u_mmap_anon(self.size)
+        if <void *>self.mem == U_MAP_FAILED:
+            self.mem = NULL
+            raise MemoryError("mmap of the buffer ring failed")
+        self.entries = entries
+        self.mask = entries - 1
+        self.local_tail = 0
+
+    def __dealloc__(self):
+        if self.mem != NULL:
+            munmap(self.mem, self.size)
+            self.mem = NULL
+
+    @property
+    def addr(self) -> int:
+        return <uint64_t>self.mem
+
+    @property
+    def tail(self) -> int:
+        return self.local_tail
+
+    def add(self, uint64_t addr, uint32_t length, uint16_t bid, int offset=0):
+        """Write a buffer into slot (tail + offset) & mask; visible after advance()."""
+        cdef uint8_t *slot = self.mem + (((self.local_tail + offset) & self.mask) << 4)
+        (<uint64_t *>slot)[0] = addr
+        (<uint32_t *>(slot + 8))[0] = length
+        (<uint16_t *>(slot + 12))[0] = bid
+        # bytes 14..15 of slot 0 are the shared tail: never written here
+
+    def advance(self, int count):
+        """Publish `count` added buffers to the kernel (release store of the tail)."""
+        self.local_tail = <uint16_t>(self.local_tail + count)
+        u_store_release16(<uint16_t *>(self.mem + 14), self.local_tail)
+
+
 cdef class RingCore:
     """Ring memory and the io_uring_enter/register syscalls. Use uring.Ring."""
     cdef readonly int fd
@@ -511,7 +573,7 @@ cdef class RingCore:
     cdef uint8_t supported[256]
     cdef readonly int last_op
     cdef public object completions
-    cdef object _owner_thread
+    cdef public object foreign_cqe_handler
 
     def __cinit__(self):
         self.fd = -1
@@ -800,6 +862,10 @@ cdef class RingCore:
             op.pins = sqe.pins
         op.context = sqe.context
         op.out = sqe.out
+        # Only a regular (non-direct) fd lands in our process's table and can leak.
+        op.creates_fd = (sqe.s.opcode == OP_ACCEPT or sqe.s.opcode == OP_OPENAT or
+                         sqe.s.opcode == OP_OPENAT2 or sqe.s.opcode == OP_SOCKET) and sqe.s.file_index == 0
+        op.discarded_fd = -1
         return op
 
     # Fast paths for the hot opcodes: no Sqe object, the SQE is written in place.
@@ -1053,9 +1119,19 @@ cdef class RingCore:
         if user_data & INTERNAL_BIT:
             return 0
         if slot >= self.cap or self.gens[slot] != gen or self.slots[slot] == NULL:
-            self.stale_cqes += 1
+            # Not one of our ops: a message another ring posted (MSG_RING), or a stale CQE.
+            if self.foreign_cqe_handler is not None:
+                self.foreign_cqe_handler(user_data, res, flags)
+            else:
+                self.stale_cqes += 1
             return 0
         op = <Op>self.slots[slot]
+        if res >= 0 and op.creates_fd and op.cancel_reason is not None:
+            # The caller cancelled it but the fd was created anyway: nobody will ever see
+            # it, so close it here rather than leak it, and report the cancel.
+            close(res)
+            op.discarded_fd = res
+            res = -125  # ECANCELED
         if flags & CQE_F_MORE:
             if op.callback is not None:
                 op.callback(op, res, flags)
