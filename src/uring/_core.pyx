@@ -138,6 +138,7 @@ cdef enum:
     OP_OPENAT = 18
     OP_OPENAT2 = 28
     OP_SOCKET = 45
+    OP_FIXED_FD_INSTALL = 54
     OP_NOP = 0
     OP_READV = 1
     OP_WRITEV = 2
@@ -863,22 +864,23 @@ cdef class RingCore:
         op.context = sqe.context
         op.out = sqe.out
         # Only a regular (non-direct) fd lands in our process's table and can leak.
-        op.creates_fd = (sqe.s.opcode == OP_ACCEPT or sqe.s.opcode == OP_OPENAT or
-                         sqe.s.opcode == OP_OPENAT2 or sqe.s.opcode == OP_SOCKET) and sqe.s.file_index == 0
+        op.creates_fd = ((sqe.s.opcode == OP_ACCEPT or sqe.s.opcode == OP_OPENAT or
+                          sqe.s.opcode == OP_OPENAT2 or sqe.s.opcode == OP_SOCKET) and sqe.s.file_index == 0) \
+            or sqe.s.opcode == OP_FIXED_FD_INSTALL
         op.discarded_fd = -1
         return op
 
     # Fast paths for the hot opcodes: no Sqe object, the SQE is written in place.
 
-    def nop(self, uint8_t flags=0):
-        """Queue IORING_OP_NOP."""
+    def nop(self, uint8_t sqe_flags=0):
+        """Queue IORING_OP_NOP (sqe_flags: IOSQE_* bits)."""
         self._check()
         cdef u_sqe *sqe = self._next_sqe()
         memset(sqe, 0, sizeof(u_sqe))
         sqe.fd = -1
-        sqe.flags = flags
+        sqe.flags = sqe_flags
         cdef Op op = self._new_op(OP_NOP, sqe)
-        op.sqe_flags = flags
+        op.sqe_flags = sqe_flags
         return op
 
     cdef inline Op _buffer_op(self, uint8_t opcode, int32_t fd, object buf, object offset,
@@ -911,25 +913,25 @@ cdef class RingCore:
             sqe.buf_index = <uint16_t>buf_index
         return op
 
-    def read(self, int fd, buf, offset=0, int64_t nbytes=-1, uint8_t flags=0):
+    def read(self, int fd, buf, offset=0, int64_t nbytes=-1, uint8_t sqe_flags=0):
         """Queue IORING_OP_READ into a writable buffer (nbytes defaults to its length)."""
-        return self._buffer_op(OP_READ, fd, buf, offset, nbytes, True, flags, -1)
+        return self._buffer_op(OP_READ, fd, buf, offset, nbytes, True, sqe_flags, -1)
 
-    def write(self, int fd, buf, offset=0, int64_t nbytes=-1, uint8_t flags=0):
+    def write(self, int fd, buf, offset=0, int64_t nbytes=-1, uint8_t sqe_flags=0):
         """Queue IORING_OP_WRITE from a bytes-like buffer."""
-        return self._buffer_op(OP_WRITE, fd, buf, offset, nbytes, False, flags, -1)
+        return self._buffer_op(OP_WRITE, fd, buf, offset, nbytes, False, sqe_flags, -1)
 
-    def read_fixed(self, int fd, buf, offset, int buf_index, int64_t nbytes=-1, uint8_t flags=0):
+    def read_fixed(self, int fd, buf, offset, int buf_index, int64_t nbytes=-1, uint8_t sqe_flags=0):
         """Queue IORING_OP_READ_FIXED into (part of) registered buffer `buf_index`."""
         if buf_index < 0 or buf_index > 0xFFFF:
             raise ValueError(f"buf_index out of range: {buf_index}")
-        return self._buffer_op(OP_READ_FIXED, fd, buf, offset, nbytes, True, flags, buf_index)
+        return self._buffer_op(OP_READ_FIXED, fd, buf, offset, nbytes, True, sqe_flags, buf_index)
 
-    def write_fixed(self, int fd, buf, offset, int buf_index, int64_t nbytes=-1, uint8_t flags=0):
+    def write_fixed(self, int fd, buf, offset, int buf_index, int64_t nbytes=-1, uint8_t sqe_flags=0):
         """Queue IORING_OP_WRITE_FIXED from (part of) registered buffer `buf_index`."""
         if buf_index < 0 or buf_index > 0xFFFF:
             raise ValueError(f"buf_index out of range: {buf_index}")
-        return self._buffer_op(OP_WRITE_FIXED, fd, buf, offset, nbytes, False, flags, buf_index)
+        return self._buffer_op(OP_WRITE_FIXED, fd, buf, offset, nbytes, False, sqe_flags, buf_index)
 
     def _peek_sqe(self, unsigned back=1):
         """Bytes of the SQE written `back` entries ago (for golden tests of the fast paths)."""
@@ -949,6 +951,10 @@ cdef class RingCore:
                 ret = u_enter(fd, to_submit, min_complete, flags, arg, argsz)
                 err = errno
             if ret >= 0:
+                if min_complete:
+                    # A wait cut short by a signal still returns the submitted count when
+                    # it also submitted: the handler must run (and may raise) here.
+                    PyErr_CheckSignals()
                 return ret
             if err == EINTR:
                 PyErr_CheckSignals()   # lets KeyboardInterrupt out; otherwise retry
@@ -1116,8 +1122,8 @@ cdef class RingCore:
         cdef uint32_t slot = <uint32_t>user_data
         cdef uint32_t gen = <uint32_t>(user_data >> 32)
         cdef Op op
-        if user_data & INTERNAL_BIT:
-            return 0
+        if user_data == INTERNAL_BIT:
+            return 0  # our own cancel-all at close
         if slot >= self.cap or self.gens[slot] != gen or self.slots[slot] == NULL:
             # Not one of our ops: a message another ring posted (MSG_RING), or a stale CQE.
             if self.foreign_cqe_handler is not None:
@@ -1145,6 +1151,10 @@ cdef class RingCore:
         op.state = ST_DONE
         self._retire(op)
         op._release_pins()
+        if op.out is not None:
+            finish = getattr(op.out, "_finish", None)
+            if finish is not None:
+                finish(op)  # lets the decoder of kernel-written data see the final result
         try:
             if op.callback is not None:
                 callback = op.callback

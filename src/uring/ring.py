@@ -4,6 +4,7 @@ and diagnosis of setup failures. Ring memory and syscalls live in the compiled c
 from __future__ import annotations
 
 import errno
+import inspect
 from datetime import timedelta
 from functools import wraps
 from typing import Any, Callable, Iterable
@@ -31,7 +32,8 @@ class Ring(ChainMixin, CancelMixin, RegisterMixin, RingCore):
 
     Every prep helper in `uring.ops` is also a method that queues its SQE and returns the
     Op: ``ring.openat(AT_FDCWD, "f", os.O_RDONLY)``, with the common SQE fields
-    (flags, ioprio, personality, buf_group, file_index, context) as keyword arguments.
+    (sqe_flags, ioprio, personality, buf_group, file_index, context) as keyword
+    arguments wherever the helper has no parameter of the same name.
     Nothing reaches the kernel until submit()/submit_and_wait()/wait_for().
 
     Thread safety: every touch of ring memory happens with the GIL held and never calls
@@ -46,9 +48,7 @@ class Ring(ChainMixin, CancelMixin, RegisterMixin, RingCore):
         if not isinstance(entries, int) or isinstance(entries, bool):
             raise TypeError(f"entries must be an int, got {type(entries).__name__}")
         flags = int(flags)
-        known = 0
-        for f in SetupFlags:
-            known |= f
+        known = sum(int(f) for f in SetupFlags)  # a plain int: ~IntFlag stays within known bits
         if flags & ~known:
             raise ValueError(f"unknown IORING_SETUP bits {flags & ~known:#x}")
         try:
@@ -118,18 +118,28 @@ def _unsupported_setup_flag(flags: int):
     return None
 
 
+_COMMON_FIELDS = ("sqe_flags", "ioprio", "personality", "buf_group", "file_index", "context")
+
+
 def _method(name: str, fn: Callable[..., Sqe]) -> Callable[..., Op]:
+    # A helper's own parameters win (openat's flags are open flags, openat_direct's
+    # file_index is its slot); the common SQE fields take the names it does not use.
+    own = set(inspect.signature(fn).parameters)
+    common_names = tuple(n for n in _COMMON_FIELDS if n not in own)
+
     @wraps(fn)
-    def method(self: Ring, *args: Any, flags: int | None = None, ioprio: int | None = None,
-               personality: int | None = None, buf_group: int | None = None,
-               file_index: int | None = None, context: Any = None, **kwargs: Any) -> Op:
+    def method(self: Ring, *args: Any, **kwargs: Any) -> Op:
+        common = {n: kwargs.pop(n) for n in common_names if n in kwargs}
         sqe = fn(*args, **kwargs)
-        if flags is not None or ioprio is not None or personality is not None or \
-                buf_group is not None or file_index is not None or context is not None:
-            sqe.set(flags=flags, ioprio=ioprio, personality=personality, buf_group=buf_group,
-                    file_index=file_index, context=context)
+        if common:
+            if "sqe_flags" in common:
+                common["flags"] = common.pop("sqe_flags")
+            sqe.set(**common)
         return self.queue(sqe)
-    method.__doc__ = (fn.__doc__ or "") + "\n\nQueues the SQE on this ring and returns its Op."
+
+    method.__doc__ = (fn.__doc__ or "") + (
+        "\n\nQueues the SQE on this ring and returns its Op. Keyword arguments "
+        f"{', '.join(common_names)} set the common SQE fields (sqe_flags: IOSQE_* bits).")
     return method
 
 
