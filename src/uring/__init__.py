@@ -3,7 +3,7 @@
 Ring setup, every opcode's prep helper, linked and drained requests, timeouts, cancel,
 registered files and buffers, provided buffers, multishot, probing and SQPOLL.
 """
-from uring import _uapi as uapi
+from uring import uapi
 from uring._core import Op, Pin, Sqe
 from uring.errors import (
     Cancelled, ChainBroken, LinkTimedOut, NotDone, RingClosed, RingForked,

@@ -1,6 +1,6 @@
 """`python -m uring` runs the `uring` command."""
 import sys
 
-from uring.cli import main
+from uring.cli import entry
 
-sys.exit(main())
+sys.exit(entry())

@@ -11,7 +11,15 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("probe", help="what the running kernel supports")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     sub.add_parser("demo", help="a short live demonstration")
+    for name in ("bench_cmd", "cp_cmd"):
+        try:
+            module = __import__(f"uring.cli.{name}", fromlist=["add_parser"])
+        except ImportError:
+            continue
+        module.add_parser(sub)
     args = parser.parse_args(argv)
+    if hasattr(args, "handler"):
+        return args.handler(args)
     if args.command == "probe":
         from uring.cli import probe_cmd
         return probe_cmd.run(args)
@@ -22,5 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
+def entry() -> int:
+    """Console-script entry: a closed stdout (`uring probe | head`) ends quietly."""
+    try:
+        return main()
+    except BrokenPipeError:
+        import os
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())
