@@ -532,3 +532,17 @@ def test_pipe_direct(ring):
         assert alloc.res == 0 and sorted(alloc.out.fds) == [0, 1]
         for slot in range(4):
             assert run(ring, ops.close_direct(slot)).res == 0
+
+
+def test_cancelled_pipe_that_completed_closes_its_fds(ring, fd_guard):
+    """A pipe() the caller cancelled but the kernel still made leaks no fd."""
+    require_op(Opcode.PIPE)
+    import uring
+    op = ring.queue(ops.pipe())
+    op.cancel_reason = uring.Cancelled  # as Ring.cancel marks it, before the CQE arrives
+    ring.submit_and_wait(1)
+    assert op.res == 0
+    assert op.out.fds == (-1, -1)
+    assert len(op.out.discarded) == 2
+    for fd in op.out.discarded:
+        assert not os.path.exists(f"/proc/self/fd/{fd}") or "pipe" not in os.readlink(f"/proc/self/fd/{fd}")

@@ -570,6 +570,24 @@ class FdArray:
         return f"<FdArray {self.fds}>"
 
 
+class PipeFds(FdArray):
+    """The two fds of pipe(): if the caller cancelled the op but the kernel still made the
+    pipe, nobody will ever see them, so they are closed at the final CQE (fds become -1)."""
+
+    __slots__ = ("discarded",)
+
+    def __init__(self) -> None:
+        super().__init__((-1, -1))
+        self.discarded: tuple[int, ...] = ()
+
+    def _finish(self, op) -> None:
+        if op.cancel_reason is not None and op.res == 0:
+            self.discarded = tuple(self.array)
+            for fd in self.discarded:
+                os.close(fd)
+            self.array[0] = self.array[1] = -1
+
+
 def _fd_list(fds: Iterable[int]) -> list[int]:
     if isinstance(fds, (str, bytes, bytearray, memoryview)) or not isinstance(fds, Iterable):
         raise TypeError(f"fds must be a sequence of ints, got {type(fds).__name__}")
@@ -606,8 +624,8 @@ def fixed_fd_install(fd: int, flags: int = 0) -> Sqe:
     return s
 
 
-def _pipe(pipe_flags: int) -> Sqe:
-    out = FdArray((-1, -1))
+def _pipe(pipe_flags: int, out: FdArray | None = None) -> Sqe:
+    out = PipeFds() if out is None else out
     s = sqe(Opcode.PIPE, 0)  # the kernel rejects any fd but 0
     s.addr = s.pin(out.array, True).addr
     s.op_flags = check_u32(pipe_flags, "pipe_flags")
@@ -627,6 +645,6 @@ def pipe_direct(pipe_flags: int, file_index: int) -> Sqe:
     """IORING_OP_PIPE into the fixed-file table: the read end in slot `file_index` and the
     write end in the next one, or two free slots with IORING_FILE_INDEX_ALLOC (op.out.fds
     then holds the slots chosen)."""
-    s = _pipe(pipe_flags)
+    s = _pipe(pipe_flags, FdArray((-1, -1)))  # slots, not fds: nothing to close on cancel
     s.file_index = _target_slot(file_index)
     return s
