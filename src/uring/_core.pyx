@@ -197,11 +197,28 @@ _abandoned = []
 
 cdef inline uint64_t _as_offset(object offset) except? 0:
     """An offset for the SQE off field: -1 means "the file position" (kernel's (u64)-1)."""
+    if type(offset) is not int and not isinstance(offset, int) or isinstance(offset, bool):
+        raise TypeError(f"offset must be an int, got {type(offset).__name__}")
     if offset == -1:
         return <uint64_t>0xFFFFFFFFFFFFFFFF
-    if offset < 0:
-        raise ValueError(f"offset must be >= 0 or -1 (current position), got {offset}")
+    if offset < 0 or offset > 0x7FFFFFFFFFFFFFFF:
+        raise ValueError(f"offset must be in 0..2**63-1 or -1 (current position), got {offset}")
     return <uint64_t>offset
+
+
+cdef inline int64_t _nbytes(object nbytes) except? -2:
+    """nbytes for a fast path: None (or -1) means the whole buffer."""
+    if nbytes is None:
+        return -1
+    if type(nbytes) is not int and (not isinstance(nbytes, int) or isinstance(nbytes, bool)):
+        raise TypeError(f"nbytes must be an int or None, got {type(nbytes).__name__}")
+    if nbytes == -1:
+        return -1
+    if nbytes < 0:
+        raise ValueError(f"nbytes must be >= 0, got {nbytes}")
+    if nbytes > 0xFFFFFFFF:
+        raise ValueError(f"nbytes={nbytes} exceeds the 32-bit SQE length")
+    return <int64_t>nbytes
 
 
 cdef class Pin:
@@ -913,25 +930,26 @@ cdef class RingCore:
             sqe.buf_index = <uint16_t>buf_index
         return op
 
-    def read(self, int fd, buf, offset=0, int64_t nbytes=-1, uint8_t sqe_flags=0):
-        """Queue IORING_OP_READ into a writable buffer (nbytes defaults to its length)."""
-        return self._buffer_op(OP_READ, fd, buf, offset, nbytes, True, sqe_flags, -1)
+    def read(self, int fd, buf, nbytes=None, offset=0, uint8_t sqe_flags=0):
+        """Queue IORING_OP_READ into a writable buffer; liburing's order (fd, buf, nbytes,
+        offset); nbytes None means the whole buffer, offset -1 the file position."""
+        return self._buffer_op(OP_READ, fd, buf, offset, _nbytes(nbytes), True, sqe_flags, -1)
 
-    def write(self, int fd, buf, offset=0, int64_t nbytes=-1, uint8_t sqe_flags=0):
-        """Queue IORING_OP_WRITE from a bytes-like buffer."""
-        return self._buffer_op(OP_WRITE, fd, buf, offset, nbytes, False, sqe_flags, -1)
+    def write(self, int fd, buf, nbytes=None, offset=0, uint8_t sqe_flags=0):
+        """Queue IORING_OP_WRITE from a bytes-like buffer (fd, buf, nbytes, offset)."""
+        return self._buffer_op(OP_WRITE, fd, buf, offset, _nbytes(nbytes), False, sqe_flags, -1)
 
-    def read_fixed(self, int fd, buf, offset, int buf_index, int64_t nbytes=-1, uint8_t sqe_flags=0):
-        """Queue IORING_OP_READ_FIXED into (part of) registered buffer `buf_index`."""
+    def read_fixed(self, int fd, buf, nbytes, offset, int buf_index, uint8_t sqe_flags=0):
+        """Queue IORING_OP_READ_FIXED into (a slice of) registered buffer `buf_index`."""
         if buf_index < 0 or buf_index > 0xFFFF:
             raise ValueError(f"buf_index out of range: {buf_index}")
-        return self._buffer_op(OP_READ_FIXED, fd, buf, offset, nbytes, True, sqe_flags, buf_index)
+        return self._buffer_op(OP_READ_FIXED, fd, buf, offset, _nbytes(nbytes), True, sqe_flags, buf_index)
 
-    def write_fixed(self, int fd, buf, offset, int buf_index, int64_t nbytes=-1, uint8_t sqe_flags=0):
-        """Queue IORING_OP_WRITE_FIXED from (part of) registered buffer `buf_index`."""
+    def write_fixed(self, int fd, buf, nbytes, offset, int buf_index, uint8_t sqe_flags=0):
+        """Queue IORING_OP_WRITE_FIXED from (a slice of) registered buffer `buf_index`."""
         if buf_index < 0 or buf_index > 0xFFFF:
             raise ValueError(f"buf_index out of range: {buf_index}")
-        return self._buffer_op(OP_WRITE_FIXED, fd, buf, offset, nbytes, False, sqe_flags, buf_index)
+        return self._buffer_op(OP_WRITE_FIXED, fd, buf, offset, _nbytes(nbytes), False, sqe_flags, buf_index)
 
     def _peek_sqe(self, unsigned back=1):
         """Bytes of the SQE written `back` entries ago (for golden tests of the fast paths)."""
@@ -1198,7 +1216,10 @@ cdef class RingCore:
         elif isinstance(arg, int):
             ptr = <void *><uint64_t>arg
         else:
-            pin = Pin(arg, True)
+            try:
+                pin = Pin(arg, True)
+            except TypeError:
+                pin = Pin(arg, False)  # a read-only argument: fine for registrations the kernel only reads
             ptr = pin.view.buf
         while True:
             with nogil:

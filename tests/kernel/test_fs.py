@@ -74,7 +74,7 @@ def dir_fd(directory):
 
 def read_fixed_slot(ring, slot, size, offset=0):
     buf = bytearray(size)
-    op = ring.read(slot, buf, offset, -1, FIXED)
+    op = ring.read(slot, buf, None, offset, FIXED)
     ring.submit_and_wait(1)
     return op, bytes(buf[:max(op.res, 0)])
 
@@ -93,7 +93,7 @@ def test_openat_existing_file_reads_back(ring, tmp_file, as_path):
         assert os.path.samestat(os.fstat(fd), os.stat(path))
         assert fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY
         buf = bytearray(len(data))
-        rd = ring.read(fd, buf, 0)
+        rd = ring.read(fd, buf, None, 0)
         ring.submit_and_wait(1)
         assert rd.res == len(data) and buf == data
     finally:
@@ -384,7 +384,7 @@ def test_open_direct_read_close_direct_chain(ring, tmp_file):
     try:
         with sparse_files(ring):
             opened = ring.openat_direct(AT_FDCWD, path, os.O_RDONLY, 0, 3, sqe_flags=LINK)
-            read = ring.read(3, buf, 8192, -1, FIXED | LINK)
+            read = ring.read(3, buf, None, 8192, FIXED | LINK)
             closed = ring.close_direct(3)
             ring.wait_for(opened, read, closed, timeout=5)
             order = list(ring.completions)
@@ -523,7 +523,7 @@ def test_pipe_direct(ring):
         op = run(ring, ops.pipe_direct(0, 2))
         assert (op.res, op.out.fds) == (0, (2, 3))  # read end in the slot named, write end next
         data = bytearray(b"direct pipe")
-        w = ring.write(3, data, 0, -1, FIXED)
+        w = ring.write(3, data, None, 0, FIXED)
         ring.submit_and_wait(1)
         assert w.res == len(data)
         op2, got = read_fixed_slot(ring, 2, 64)

@@ -188,17 +188,17 @@ def test_buffers_read_write_fixed(ring, data_fd, tmp_path):
     fd, data = data_fd
     small, big = bytearray(4096), bytearray(8192)
     ring.register_buffers([small, big])
-    op = ring.read_fixed(fd, big, 0, 1)
+    op = ring.read_fixed(fd, big, None, 0, 1)
     ring.submit_and_wait(1)
     assert (op.res, bytes(big)) == (8192, data[:8192])
     # Part of a registered buffer: the address only has to lie inside it.
-    op = ring.read_fixed(fd, memoryview(small)[1000:1100], 500, 0)
+    op = ring.read_fixed(fd, memoryview(small)[1000:1100], None, 500, 0)
     ring.submit_and_wait(1)
     assert (op.res, bytes(small[1000:1100])) == (100, data[500:600])
 
     out = os.open(tmp_path / "out", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
-        op = ring.write_fixed(out, memoryview(big)[4096:], 10, 1)
+        op = ring.write_fixed(out, memoryview(big)[4096:], None, 10, 1)
         ring.submit_and_wait(1)
         assert op.res == 4096
         assert os.pread(out, 5000, 0) == bytes(10) + data[4096:8192]
@@ -206,7 +206,7 @@ def test_buffers_read_write_fixed(ring, data_fd, tmp_path):
         os.close(out)
 
     outside = bytearray(64)
-    op = ring.read_fixed(fd, outside, 0, 0)
+    op = ring.read_fixed(fd, outside, None, 0, 0)
     ring.submit_and_wait(1)
     assert op.res == -EFAULT
 
@@ -239,12 +239,12 @@ def test_buffers_sparse_update(ring, data_fd):
     ring.register_buffers_sparse(2)
     assert ring.registered_buffers == (None, None)
     buf = bytearray(1024)
-    op = ring.read_fixed(fd, buf, 0, 1)
+    op = ring.read_fixed(fd, buf, None, 0, 1)
     ring.submit_and_wait(1)
     assert op.res == -EFAULT  # empty slot
     assert ring.register_buffers_update_tag(1, [buf]) == 1
     assert ring.registered_buffers == (None, buf)
-    op = ring.read_fixed(fd, buf, 1024, 1)
+    op = ring.read_fixed(fd, buf, None, 1024, 1)
     ring.submit_and_wait(1)
     assert (op.res, bytes(buf)) == (1024, data[1024:2048])
     assert ring.register_buffers_update_tag(1, [None]) == 1
@@ -278,7 +278,7 @@ def test_clone_buffers(make_ring, data_fd):
     src.close()
     with pytest.raises(BufferError):
         buf.append(0)  # dst still holds it
-    op = dst.read_fixed(fd, buf, 4096, 0)
+    op = dst.read_fixed(fd, buf, None, 4096, 0)
     dst.submit_and_wait(1)
     assert (op.res, bytes(buf)) == (4096, data[4096:8192])
     with pytest.raises(OSError) as exc:

@@ -345,7 +345,7 @@ def test_bad_buffers_are_rejected_before_queueing(ring):
     with pytest.raises(ValueError, match="offset"):
         ring.read(0, bytearray(4), offset=-2)
     with pytest.raises(ValueError, match="buf_index"):
-        ring.read_fixed(0, bytearray(4), 0, 70000)
+        ring.read_fixed(0, bytearray(4), None, 0, 70000)
     assert ring.in_flight == 0
     assert ring.sq_ready() == 0
 

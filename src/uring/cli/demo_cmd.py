@@ -24,7 +24,7 @@ def run(args) -> int:
         try:
             bufs = [bytearray(4096) for _ in range(16)]
             t0 = time.perf_counter()
-            batch = [ring.read(fd, b, i * 4096) for i, b in enumerate(bufs)]
+            batch = [ring.read(fd, b, None, i * 4096) for i, b in enumerate(bufs)]
             ring.wait_for(*batch)
             dt = time.perf_counter() - t0
             ok = all(bytes(b) == payload[i * 4096:(i + 1) * 4096] for i, b in enumerate(bufs))
