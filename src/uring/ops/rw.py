@@ -6,11 +6,61 @@ from __future__ import annotations
 from typing import Sequence
 
 from uring._core import Sqe
-from uring._uapi import Opcode
-from uring.ops._common import Buffer, buffer, check_fd, check_u32, iovecs, offset, prep, sqe
+from uring._uapi import SPLICE_F_FD_IN_FIXED, Opcode
+from uring.ops._common import Buffer, buffer, check_fd, check_u32, iovecs, prep, sqe
+# Several helpers take a parameter named `offset` (liburing's name): keep the encoder apart.
+from uring.ops._common import offset as _file_offset
 
 __all__ = ["nop", "read", "write", "readv", "readv2", "writev", "writev2", "read_fixed",
-           "write_fixed", "readv_fixed", "writev_fixed", "fsync"]
+           "write_fixed", "readv_fixed", "writev_fixed", "fsync", "sync_file_range",
+           "fallocate", "fadvise", "fadvise64", "madvise", "madvise64", "ftruncate", "splice",
+           "tee",
+           "SYNC_FILE_RANGE_WAIT_BEFORE", "SYNC_FILE_RANGE_WRITE", "SYNC_FILE_RANGE_WAIT_AFTER",
+           "FALLOC_FL_KEEP_SIZE", "FALLOC_FL_PUNCH_HOLE", "FALLOC_FL_COLLAPSE_RANGE",
+           "FALLOC_FL_ZERO_RANGE", "FALLOC_FL_INSERT_RANGE", "FALLOC_FL_UNSHARE_RANGE",
+           "SPLICE_F_MOVE", "SPLICE_F_NONBLOCK", "SPLICE_F_MORE", "SPLICE_F_GIFT",
+           "SPLICE_F_FD_IN_FIXED"]
+
+# The os module lacks these (linux/fs.h, linux/falloc.h, linux/splice.h).
+SYNC_FILE_RANGE_WAIT_BEFORE = 1
+SYNC_FILE_RANGE_WRITE = 2
+SYNC_FILE_RANGE_WAIT_AFTER = 4
+FALLOC_FL_KEEP_SIZE = 0x01
+FALLOC_FL_PUNCH_HOLE = 0x02
+FALLOC_FL_COLLAPSE_RANGE = 0x08
+FALLOC_FL_ZERO_RANGE = 0x10
+FALLOC_FL_INSERT_RANGE = 0x20
+FALLOC_FL_UNSHARE_RANGE = 0x40
+SPLICE_F_MOVE = 0x01
+SPLICE_F_NONBLOCK = 0x02
+SPLICE_F_MORE = 0x04
+SPLICE_F_GIFT = 0x08
+
+_LOFF_MAX = 0x7FFFFFFFFFFFFFFF
+
+
+def checked_int(value: int, name: str, low: int, high: int) -> int:
+    """`value` if it is an int (not a bool) within [low, high]; TypeError/ValueError if not.
+    (Shared with the poll family; _common.check_u32 is its 32-bit special case.)"""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
+    return value
+
+
+def _loff(value: int, name: str) -> int:
+    """A byte position or length the kernel reads as a non-negative loff_t."""
+    return checked_int(value, name, 0, _LOFF_MAX)
+
+
+def _buf_index(value: int) -> int:
+    return checked_int(value, "buf_index", 0, 0xFFFF)
+
+
+def _advice(value: int) -> int:
+    # An int in the kernel (sqe->fadvise_advice): negative values are never valid advice.
+    return checked_int(value, "advice", 0, 0x7FFFFFFF)
 
 
 @prep(Opcode.NOP)
@@ -21,28 +71,30 @@ def nop() -> Sqe:
 
 @prep(Opcode.READ)
 def read(fd: int, buf: Buffer, nbytes: int | None = None, off: int = 0) -> Sqe:
-    """IORING_OP_READ: pread into a writable buffer (nbytes defaults to len(buf))."""
+    """IORING_OP_READ: pread into a writable buffer (nbytes defaults to len(buf));
+    off=-1 reads at the file position and advances it."""
     s = sqe(Opcode.READ, check_fd(fd))
+    s.off = _file_offset(off)
     s.addr, s.len = buffer(s, buf, nbytes, writable=True)
-    s.off = offset(off)
     return s
 
 
 @prep(Opcode.WRITE)
 def write(fd: int, buf: Buffer, nbytes: int | None = None, off: int = 0) -> Sqe:
-    """IORING_OP_WRITE: pwrite from a bytes-like buffer."""
+    """IORING_OP_WRITE: pwrite from a bytes-like buffer; off=-1 writes at the file
+    position and advances it."""
     s = sqe(Opcode.WRITE, check_fd(fd))
+    s.off = _file_offset(off)
     s.addr, s.len = buffer(s, buf, nbytes, writable=False)
-    s.off = offset(off)
     return s
 
 
 def _vectored(opcode: int, fd: int, buffers: Sequence[Buffer], off: int, flags: int,
               writable: bool) -> Sqe:
     s = sqe(opcode, check_fd(fd))
-    s.addr, s.len = iovecs(s, buffers, writable=writable)
-    s.off = offset(off)
+    s.off = _file_offset(off)
     s.op_flags = check_u32(flags, "flags")
+    s.addr, s.len = iovecs(s, buffers, writable=writable)
     return s
 
 
@@ -73,39 +125,41 @@ def writev2(fd: int, buffers: Sequence[Buffer], off: int = 0, flags: int = 0) ->
 def _fixed(opcode: int, fd: int, buf: Buffer, nbytes: int | None, off: int, buf_index: int,
            writable: bool) -> Sqe:
     s = sqe(opcode, check_fd(fd))
+    s.off = _file_offset(off)
+    s.buf_index = _buf_index(buf_index)
     s.addr, s.len = buffer(s, buf, nbytes, writable=writable)
-    s.off = offset(off)
-    if not 0 <= buf_index <= 0xFFFF:
-        raise ValueError(f"buf_index out of range: {buf_index}")
-    s.buf_index = buf_index
     return s
 
 
 @prep(Opcode.READ_FIXED)
 def read_fixed(fd: int, buf: Buffer, nbytes: int | None, off: int, buf_index: int) -> Sqe:
-    """IORING_OP_READ_FIXED into (a slice of) registered buffer `buf_index`."""
+    """IORING_OP_READ_FIXED into `buf`, which must lie inside registered buffer
+    `buf_index` (a memoryview slice of the registered object does)."""
     return _fixed(Opcode.READ_FIXED, fd, buf, nbytes, off, buf_index, True)
 
 
 @prep(Opcode.WRITE_FIXED)
 def write_fixed(fd: int, buf: Buffer, nbytes: int | None, off: int, buf_index: int) -> Sqe:
-    """IORING_OP_WRITE_FIXED from (a slice of) registered buffer `buf_index`."""
+    """IORING_OP_WRITE_FIXED from `buf`, which must lie inside registered buffer
+    `buf_index`."""
     return _fixed(Opcode.WRITE_FIXED, fd, buf, nbytes, off, buf_index, False)
 
 
 @prep(Opcode.READV_FIXED)
 def readv_fixed(fd: int, buffers: Sequence[Buffer], off: int, flags: int, buf_index: int) -> Sqe:
-    """IORING_OP_READV_FIXED: vectored read into registered buffer `buf_index`."""
+    """IORING_OP_READV_FIXED: vectored read into buffers that all lie inside registered
+    buffer `buf_index`."""
     s = _vectored(Opcode.READV_FIXED, fd, buffers, off, flags, True)
-    s.buf_index = buf_index
+    s.buf_index = _buf_index(buf_index)
     return s
 
 
 @prep(Opcode.WRITEV_FIXED)
 def writev_fixed(fd: int, buffers: Sequence[Buffer], off: int, flags: int, buf_index: int) -> Sqe:
-    """IORING_OP_WRITEV_FIXED: vectored write from registered buffer `buf_index`."""
+    """IORING_OP_WRITEV_FIXED: vectored write from buffers that all lie inside
+    registered buffer `buf_index`."""
     s = _vectored(Opcode.WRITEV_FIXED, fd, buffers, off, flags, False)
-    s.buf_index = buf_index
+    s.buf_index = _buf_index(buf_index)
     return s
 
 
@@ -115,3 +169,124 @@ def fsync(fd: int, fsync_flags: int = 0) -> Sqe:
     s = sqe(Opcode.FSYNC, check_fd(fd))
     s.op_flags = check_u32(fsync_flags, "fsync_flags")
     return s
+
+
+@prep(Opcode.SYNC_FILE_RANGE)
+def sync_file_range(fd: int, len: int, offset: int, flags: int = 0) -> Sqe:
+    """IORING_OP_SYNC_FILE_RANGE: sync_file_range(2) of `len` bytes (32-bit; 0 means to
+    the end of the file) from `offset`, with SYNC_FILE_RANGE_* flags."""
+    s = sqe(Opcode.SYNC_FILE_RANGE, check_fd(fd))
+    s.len = check_u32(len, "len")
+    s.off = _loff(offset, "offset")
+    s.op_flags = check_u32(flags, "flags")
+    return s
+
+
+@prep(Opcode.FALLOCATE)
+def fallocate(fd: int, mode: int, offset: int, len: int) -> Sqe:
+    """IORING_OP_FALLOCATE: fallocate(2) of `len` bytes at `offset` with FALLOC_FL_* mode
+    (0 allocates and extends the file)."""
+    s = sqe(Opcode.FALLOCATE, check_fd(fd))
+    # The kernel reads the mode from sqe->len and the (64-bit) length from sqe->addr.
+    s.len = check_u32(mode, "mode")
+    s.off = _loff(offset, "offset")
+    s.addr = _loff(len, "len")
+    return s
+
+
+def _fadvise(fd: int, offset: int, advice: int) -> Sqe:
+    s = sqe(Opcode.FADVISE, check_fd(fd))
+    s.off = _loff(offset, "offset")
+    s.op_flags = _advice(advice)
+    return s
+
+
+@prep(Opcode.FADVISE)
+def fadvise(fd: int, offset: int, len: int, advice: int) -> Sqe:
+    """IORING_OP_FADVISE: posix_fadvise(2) of `len` bytes (32-bit; 0 means to the end of
+    the file) from `offset`; advice is an os.POSIX_FADV_* value."""
+    s = _fadvise(fd, offset, advice)
+    s.len = check_u32(len, "len")
+    return s
+
+
+@prep(Opcode.FADVISE)
+def fadvise64(fd: int, offset: int, len: int, advice: int) -> Sqe:
+    """IORING_OP_FADVISE with a 64-bit length (kernel 6.11+; older kernels answer EINVAL)."""
+    s = _fadvise(fd, offset, advice)
+    # Newer kernels take a 64-bit length from sqe->addr and fall back to sqe->len if 0.
+    s.addr = _loff(len, "len")
+    return s
+
+
+def _madvise(buf: Buffer, advice: int) -> tuple[Sqe, int, int]:
+    s = sqe(Opcode.MADVISE, -1)
+    s.op_flags = _advice(advice)
+    # madvise never writes through the address, so read-only mappings are fine; the pin
+    # also stops an mmap from being closed or resized under the kernel.
+    pin = s.pin(buf, False)
+    return s, pin.addr, pin.nbytes
+
+
+def _region_length(length: int | None, available: int) -> int:
+    return available if length is None else checked_int(length, "length", 0, available)
+
+
+@prep(Opcode.MADVISE)
+def madvise(buf: Buffer, length: int | None, advice: int) -> Sqe:
+    """IORING_OP_MADVISE: madvise(2) over the first `length` bytes (None: all) of `buf`,
+    a buffer-protocol object such as an mmap.mmap (page aligned, as madvise requires);
+    advice is an mmap.MADV_* value. `buf` is pinned until the op completes."""
+    s, addr, available = _madvise(buf, advice)
+    s.addr = addr
+    s.len = check_u32(_region_length(length, available), "length")
+    return s
+
+
+@prep(Opcode.MADVISE)
+def madvise64(buf: Buffer, length: int | None, advice: int) -> Sqe:
+    """IORING_OP_MADVISE with a 64-bit length (kernel 6.11+; older kernels answer EINVAL)."""
+    s, addr, available = _madvise(buf, advice)
+    s.addr = addr
+    # Newer kernels take a 64-bit length from sqe->off and fall back to sqe->len if 0.
+    s.off = _region_length(length, available)
+    return s
+
+
+@prep(Opcode.FTRUNCATE)
+def ftruncate(fd: int, len: int) -> Sqe:
+    """IORING_OP_FTRUNCATE: ftruncate(2) to `len` bytes (kernel 6.9+)."""
+    s = sqe(Opcode.FTRUNCATE, check_fd(fd))
+    s.off = _loff(len, "len")
+    return s
+
+
+def _splice_sqe(opcode: int, fd_in: int, fd_out: int, nbytes: int, splice_flags: int) -> Sqe:
+    s = sqe(opcode, check_fd(fd_out, "fd_out"))
+    s.len = check_u32(nbytes, "nbytes")
+    s.op_flags = check_u32(splice_flags, "splice_flags")
+    fd_in = check_fd(fd_in, "fd_in")
+    if splice_flags & SPLICE_F_FD_IN_FIXED and fd_in < 0:
+        raise ValueError(f"with SPLICE_F_FD_IN_FIXED fd_in is a registered-file index, got {fd_in}")
+    s.splice_fd_in = fd_in
+    return s
+
+
+@prep(Opcode.SPLICE)
+def splice(fd_in: int, off_in: int, fd_out: int, off_out: int, nbytes: int,
+           splice_flags: int = 0) -> Sqe:
+    """IORING_OP_SPLICE: move up to `nbytes` from fd_in to fd_out, one of which must be a
+    pipe. An offset of -1 means "no offset": a pipe needs it, and for a file it reads or
+    writes at the file position and advances it. SPLICE_F_FD_IN_FIXED in splice_flags
+    makes fd_in a registered-file index (IOSQE_FIXED_FILE does that for fd_out)."""
+    s = _splice_sqe(Opcode.SPLICE, fd_in, fd_out, nbytes, splice_flags)
+    s.addr = _file_offset(off_in)      # sqe->splice_off_in
+    s.off = _file_offset(off_out)
+    return s
+
+
+@prep(Opcode.TEE)
+def tee(fd_in: int, fd_out: int, nbytes: int, splice_flags: int = 0) -> Sqe:
+    """IORING_OP_TEE: duplicate up to `nbytes` from pipe fd_in into pipe fd_out without
+    consuming them (SPLICE_F_FD_IN_FIXED: fd_in is a registered-file index)."""
+    return _splice_sqe(Opcode.TEE, fd_in, fd_out, nbytes, splice_flags)
