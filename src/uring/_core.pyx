@@ -147,6 +147,7 @@ cdef enum:
     OP_ASYNC_CANCEL = 14
     OP_READ = 22
     OP_WRITE = 23
+    SETUP_IOPOLL = 1
     SETUP_SQPOLL = 2
     SETUP_SQE128 = 1 << 10
     SETUP_CQE32 = 1 << 11
@@ -1022,13 +1023,15 @@ cdef class RingCore:
         self.last_sqe_flags = NULL
         return self._submit(0, 0)
 
-    def submit_and_wait(self, unsigned wait_nr=1, timeout=None) -> int:
-        """Submit what is queued and process completions until `wait_nr` ops/CQEs have
-        completed or `timeout` seconds pass. Returns the number of CQEs processed."""
+    def submit_and_wait(self, unsigned wait_nr=1, timeout=None, min_wait=None) -> int:
+        """Submit what is queued and process completions until `wait_nr` CQEs have been
+        processed or `timeout` seconds pass. With `min_wait` (seconds, FEAT_MIN_TIMEOUT)
+        the kernel waits that long for all `wait_nr`, then returns as soon as any CQE is
+        there. Returns the number of CQEs processed."""
         self._check()
         self.last_sqe_flags = NULL
         cdef unsigned done = 0
-        if timeout is None:
+        if timeout is None and min_wait is None:
             if wait_nr and self.cq_ready() >= wait_nr:
                 self._submit(0, 0)
             else:
@@ -1039,35 +1042,50 @@ cdef class RingCore:
                 done += self._reap(REAP_ALL)
             return done
         self._submit(0, 0)
-        return self._wait_timeout(wait_nr, timeout)
+        return self._wait_timeout(wait_nr, timeout, min_wait)
 
-    def wait(self, unsigned wait_nr=1, timeout=None) -> int:
+    def wait(self, unsigned wait_nr=1, timeout=None, min_wait=None) -> int:
         """Wait for completions (submitting anything still queued first, as a wait on
         unsubmitted work would never end). Returns the number of CQEs processed."""
-        return self.submit_and_wait(wait_nr, timeout)
+        return self.submit_and_wait(wait_nr, timeout, min_wait)
 
-    cdef unsigned _wait_timeout(self, unsigned wait_nr, object timeout) except? 4294967295U:
+    cdef unsigned _wait_timeout(self, unsigned wait_nr, object timeout, object min_wait=None) except? 4294967295U:
         cdef u_getevents_arg arg
         cdef u_timespec ts
-        cdef double secs = _errors.seconds(timeout)
-        cdef double deadline, left
+        cdef double deadline = 0, left
         cdef unsigned done = self._reap(REAP_ALL)
+        cdef uint32_t min_usec = 0
         cdef long ret
         if not (self.features & FEAT_EXT_ARG):
             raise _errors.UnsupportedFeature("waiting with a timeout needs IORING_FEAT_EXT_ARG (Linux 5.11)")
-        deadline = _monotonic() + secs
+        if min_wait is not None:
+            if not (self.features & FEAT_MIN_TIMEOUT):
+                raise _errors.UnsupportedFeature("min_wait needs IORING_FEAT_MIN_TIMEOUT (Linux 6.12)")
+            min_usec = <uint32_t>min(_errors.seconds(min_wait) * 1e6, 4294967295.0)
+        if timeout is not None:
+            deadline = _monotonic() + _errors.seconds(timeout)
+        if min_usec and done:
+            # The kernel only counts CQEs that arrive during the wait: with some already in
+            # hand, "return once anything is there" means waiting for the rest up to min_wait.
+            left = _monotonic() + min_usec / 1e6
+            if timeout is None or left < deadline:
+                deadline = left
+                timeout = min_wait
+            min_usec = 0
         while done < wait_nr:
-            left = deadline - _monotonic()
-            if left <= 0:
-                break
-            ts.tv_sec = <int64_t>left
-            ts.tv_nsec = <int64_t>((left - ts.tv_sec) * 1e9)
             memset(&arg, 0, sizeof(arg))
-            arg.ts = <uint64_t>&ts
+            arg.min_wait_usec = min_usec
+            if timeout is not None:
+                left = deadline - _monotonic()
+                if left <= 0:
+                    break
+                ts.tv_sec = <int64_t>left
+                ts.tv_nsec = <int64_t>((left - ts.tv_sec) * 1e9)
+                arg.ts = <uint64_t>&ts
             ret = self._enter(0, min(wait_nr - done, self.cq_entries), ENTER_GETEVENTS | ENTER_EXT_ARG,
                               &arg, sizeof(arg))
             done += self._reap(REAP_ALL)
-            if ret == -1:
+            if ret == -1 or (min_usec and done):
                 break
         return done
 
@@ -1075,7 +1093,8 @@ cdef class RingCore:
         """Process whatever completions are ready without blocking."""
         self._check()
         cdef unsigned n = self._reap(REAP_ALL)
-        if n == 0 and (self.sq_kflags[0] & (SQ_CQ_OVERFLOW | SQ_TASKRUN) or self.setup_flags & SETUP_DEFER_TASKRUN):
+        if n == 0 and (self.sq_kflags[0] & (SQ_CQ_OVERFLOW | SQ_TASKRUN) or
+                       self.setup_flags & (SETUP_DEFER_TASKRUN | SETUP_IOPOLL)):
             self._enter(0, 0, ENTER_GETEVENTS, NULL, 0)
             n = self._reap(REAP_ALL)
         return n

@@ -542,3 +542,24 @@ def test_multishot_cqes_accumulate_until_final(ring):
     assert more == [(-errno.ETIME, CqeFlags.MORE)] * 2
     assert op.res == -errno.ETIME and op.cqe_flags == 0
     assert op.take_cqes() == []
+
+
+def test_min_wait_returns_early_once_anything_arrived(ring):
+    if not ring.features & Features.MIN_TIMEOUT:
+        pytest.skip(f"IORING_FEAT_MIN_TIMEOUT unsupported on {platform.release()}")
+    one = ring.nop()
+    t0 = time.monotonic()
+    # Ask for 5 CQEs within 2 s, but settle for what is there after 20 ms.
+    assert ring.submit_and_wait(5, timeout=2, min_wait=0.02) == 1
+    assert time.monotonic() - t0 < 1.0
+    assert one.result == 0
+
+
+def test_iopoll_ring_reaps_by_polling(make_ring):
+    r = make_ring(8, flags=SetupFlags.IOPOLL)
+    op = r.nop()
+    r.submit()
+    deadline = time.monotonic() + 2
+    while not op.done and time.monotonic() < deadline:
+        r.peek()  # an IOPOLL ring only completes when asked to poll
+    assert op.result == 0
