@@ -1,0 +1,227 @@
+"""Provided-buffer rings (IORING_REGISTER_PBUF_RING): a group of equal-sized buffers the
+kernel picks from for ops sent with a buffer group (recv_select, recv_multishot,
+recvmsg_multishot, a READ with IOSQE_BUFFER_SELECT, send bundles).
+
+The ring memory itself is written only by the compiled core (`uring._core.BufRingMemory`,
+which does the release store of the tail); this module owns the data buffers, the
+registration and the bookkeeping of which buffer holds what."""
+
+from __future__ import annotations
+
+import errno
+import mmap
+import struct
+from typing import Any, Iterable
+
+from uring._core import BufRingMemory, Pin
+from uring._uapi import BUF_REG, CQE_BUFFER_SHIFT, CqeFlags, PbufRingFlags, RegisterOp
+from uring.errors import UnsupportedFeature
+
+__all__ = ["BufferRing"]
+
+# struct io_uring_buf_status (IORING_REGISTER_PBUF_STATUS): buf_group, head, resv[8].
+_BUF_STATUS = struct.Struct("=II8I")
+assert _BUF_STATUS.size == 40
+
+# Rings that cannot carry an attribute (a bare RingCore) keep their buffer rings here;
+# an entry leaves when its BufferRing is closed.
+_kept_elsewhere: list["BufferRing"] = []
+
+
+def _check_int(value: Any, name: str, lo: int, hi: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < lo or value > hi:
+        raise ValueError(f"{name} must be in {lo}..{hi}, got {value}")
+    return int(value)
+
+
+class BufferRing:
+    """`entries` buffers of `buf_size` bytes registered as provided-buffer group `bgid`.
+
+    >>> with BufferRing(ring, bgid=1, entries=8, buf_size=4096) as br:
+    ...     op = ring.queue(ops.recv_multishot(fd, buf_group=1))
+    ...     ...                                  # for each CQE (res, flags):
+    ...     bid, data = br.from_cqe(res, flags)  # a view into buffer `bid`
+    ...     handle(bytes(data)); br.recycle(bid)  # copy first: recycling hands it back
+
+    Buffer ids are 0..entries-1; all are handed to the kernel at construction unless
+    ``populate=False`` (then publish them with `recycle` or, for send bundles, `put`).
+    The buffers stay mapped while the ring object lives (the ring keeps a reference), so
+    the kernel never writes into freed memory even if this object is dropped unclosed.
+    With ``flags=IOU_PBUF_RING_INC`` the kernel consumes a buffer in pieces: a CQE with
+    IORING_CQE_F_BUF_MORE means the same buffer will carry the next data too, which
+    `from_cqe` accounts for.
+    """
+
+    def __init__(self, ring: Any, bgid: int, entries: int, buf_size: int, flags: int = 0, *,
+                 populate: bool = True) -> None:
+        self.bgid = _check_int(bgid, "bgid", 0, 0xFFFF)
+        self.entries = _check_int(entries, "entries", 1, 32768)
+        if entries & (entries - 1):
+            raise ValueError(f"entries must be a power of two, got {entries}")
+        self.buf_size = _check_int(buf_size, "buf_size", 1, 0xFFFFFFFF)
+        self.flags = _check_int(flags, "flags", 0, 0xFFFF)
+        if flags & PbufRingFlags.MMAP:
+            raise ValueError("IOU_PBUF_RING_MMAP is not supported: BufferRing provides the ring memory")
+        if flags & ~int(PbufRingFlags.INC):
+            raise ValueError(f"unknown buffer ring flags {flags & ~int(PbufRingFlags.INC):#x}")
+        self._ring = ring
+        self._mem = BufRingMemory(entries)
+        self._buffers = mmap.mmap(-1, entries * buf_size)
+        # Holding a buffer export keeps the mapping from being closed or resized under the
+        # kernel, and gives us its address.
+        self._pin: Pin | None = Pin(self._buffers, True)
+        self._base = self._pin.addr
+        self._consumed = [0] * entries  # INC rings: bytes of each buffer already handed out
+        self.closed = False
+        reg = bytearray(BUF_REG.pack(self._mem.addr, entries, self.bgid, self.flags, 0, 0, 0))
+        try:
+            ring._register(RegisterOp.PBUF_RING, reg, 1)
+        except OSError as exc:
+            self._release_memory()
+            self.closed = True
+            raise OSError(exc.errno, f"registering buffer ring bgid={bgid}: {exc.strerror}") from None
+        self._keep_alive()
+        if populate:
+            for bid in range(entries):
+                self._mem.add(self.addr(bid), buf_size, bid, bid)
+            self._mem.advance(entries)
+
+    # -- lifetime -------------------------------------------------------------------------
+
+    def _keep_alive(self) -> None:
+        try:
+            table = self._ring.__dict__.setdefault("_buffer_rings", {})
+        except AttributeError:
+            _kept_elsewhere.append(self)
+        else:
+            table[self.bgid] = self
+
+    def _forget(self) -> None:
+        table = getattr(self._ring, "__dict__", {}).get("_buffer_rings")
+        if table is not None and table.get(self.bgid) is self:
+            del table[self.bgid]
+        if self in _kept_elsewhere:
+            _kept_elsewhere.remove(self)
+
+    def _release_memory(self) -> None:
+        self._pin = None
+        try:
+            self._buffers.close()
+        except BufferError:
+            pass  # views from get() are still alive; the mapping goes with the last of them
+
+    def close(self) -> None:
+        """Unregister the group (IORING_UNREGISTER_PBUF_RING) and free the buffers.
+        Views returned by get()/from_cqe() must not be used afterwards."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if not self._ring.closed:
+                reg = bytearray(BUF_REG.pack(0, 0, self.bgid, 0, 0, 0, 0))
+                self._ring._register(RegisterOp.UNREGISTER_PBUF_RING, reg, 1)
+        finally:
+            self._forget()
+            self._release_memory()
+
+    def __enter__(self) -> "BufferRing":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"tail={self._mem.tail}"
+        return (f"<BufferRing bgid={self.bgid} entries={self.entries} buf_size={self.buf_size} "
+                f"{state}>")
+
+    # -- buffers ------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise ValueError(f"buffer ring bgid={self.bgid} is closed")
+
+    def _check_bid(self, bid: int) -> int:
+        return _check_int(bid, "bid", 0, self.entries - 1)
+
+    def addr(self, bid: int) -> int:
+        """The address of buffer `bid`."""
+        self._check_open()
+        return self._base + self._check_bid(bid) * self.buf_size
+
+    def get(self, bid: int, nbytes: int, offset: int = 0) -> memoryview:
+        """A view of `nbytes` of buffer `bid` from `offset`: the data a CQE with this buffer
+        id and res=nbytes delivered. Copy it before recycling the buffer."""
+        self._check_open()
+        start = self._check_bid(bid) * self.buf_size
+        offset = _check_int(offset, "offset", 0, self.buf_size)
+        nbytes = _check_int(nbytes, "nbytes", 0, self.buf_size - offset)
+        return memoryview(self._buffers)[start + offset:start + offset + nbytes]
+
+    def from_cqe(self, res: int, cqe_flags: int) -> tuple[int, memoryview]:
+        """(buffer id, data view) for a CQE that consumed a provided buffer. On an
+        incremental ring the view starts where the previous CQE of that buffer ended."""
+        self._check_open()
+        if res < 0:
+            raise ValueError(f"the CQE carries an error (res={res}), not data")
+        if not cqe_flags & CqeFlags.BUFFER:
+            raise ValueError("the CQE has no IORING_CQE_F_BUFFER: it consumed no provided buffer")
+        bid = cqe_flags >> CQE_BUFFER_SHIFT
+        if not self.flags & PbufRingFlags.INC:
+            return bid, self.get(bid, res)
+        offset = self._consumed[self._check_bid(bid)]
+        view = self.get(bid, res, offset)
+        # Without BUF_MORE the kernel is done with this buffer: the next use starts afresh.
+        self._consumed[bid] = offset + res if cqe_flags & CqeFlags.BUF_MORE else 0
+        return bid, view
+
+    def recycle(self, bid: int, *more: int) -> None:
+        """Hand buffer(s) back to the kernel, whole (one tail update for all of them)."""
+        self._publish([(b, self.buf_size) for b in (bid,) + more])
+
+    def put(self, bid: int, data: Any) -> None:
+        """Copy `data` into buffer `bid` and publish it with that length (the source side
+        of a send bundle)."""
+        self._check_open()
+        start = self._check_bid(bid) * self.buf_size
+        view = memoryview(data).cast("B")
+        if len(view) > self.buf_size:
+            raise ValueError(f"{len(view)} bytes do not fit a {self.buf_size}-byte buffer")
+        self._buffers[start:start + len(view)] = view
+        self._publish([(bid, len(view))])
+
+    def _publish(self, items: Iterable[tuple[int, int]]) -> None:
+        self._check_open()
+        items = [(self._check_bid(bid), length) for bid, length in items]
+        for i, (bid, length) in enumerate(items):
+            self._consumed[bid] = 0
+            self._mem.add(self._base + bid * self.buf_size, length, bid, i)
+        self._mem.advance(len(items))
+
+    # -- state ------------------------------------------------------------------------------
+
+    @property
+    def tail(self) -> int:
+        """Our 16-bit tail: how many buffers were ever published, mod 2**16."""
+        return self._mem.tail
+
+    @property
+    def head(self) -> int:
+        """The kernel's 16-bit head (IORING_REGISTER_PBUF_STATUS, Linux 6.8)."""
+        self._check_open()
+        status = bytearray(_BUF_STATUS.pack(self.bgid, 0, *([0] * 8)))
+        try:
+            self._ring._register(RegisterOp.PBUF_STATUS, status, 1)
+        except OSError as exc:
+            # The group is registered as a ring, so EINVAL can only mean an unknown opcode.
+            if exc.errno == errno.EINVAL:
+                raise UnsupportedFeature("IORING_REGISTER_PBUF_STATUS needs Linux 6.8") from exc
+            raise
+        return _BUF_STATUS.unpack(status)[1] & 0xFFFF
+
+    @property
+    def available(self) -> int:
+        """Buffers published and not yet taken by the kernel."""
+        return (self._mem.tail - self.head) & 0xFFFF
