@@ -124,9 +124,23 @@ def cstring(s: Sqe, value: str | bytes, name: str) -> int:
 
 
 def sockaddr(family: int, address: Any) -> bytes:
-    """Encode a Python socket address (as socket.socket takes it) as a struct sockaddr."""
+    """Encode a Python socket address (as socket.socket takes it) as a struct sockaddr;
+    a bad host or port raises ValueError."""
     if isinstance(address, (bytes, bytearray)) and family != socket.AF_UNIX:
         return bytes(address)  # already a raw sockaddr
+    try:
+        return _sockaddr(family, address)
+    except (struct.error, OSError) as exc:
+        raise ValueError(f"invalid address {address!r} for family {family}: {exc}") from None
+
+
+def _sockaddr(family: int, address: Any) -> bytes:
+    if family in (socket.AF_INET, socket.AF_INET6):
+        if not isinstance(address, tuple) or len(address) < 2:
+            raise ValueError(f"an IP address is a (host, port) tuple, got {address!r}")
+        port = address[1]
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+            raise ValueError(f"port must be an int in 0..65535, got {port!r}")
     if family == socket.AF_INET:
         host, port = address
         return struct.pack("=H", socket.AF_INET) + struct.pack("!H", port) + \
