@@ -98,6 +98,8 @@ def iovecs(s: Sqe, buffers: Sequence[Buffer], *, writable: bool) -> tuple[int, i
 def timespec(s: Sqe, timeout: Timeout) -> int:
     """A pinned __kernel_timespec for `timeout` seconds (float, int or timedelta)."""
     secs = seconds(timeout)
+    if secs >= 2 ** 63:
+        raise ValueError(f"timeout too large for a kernel timespec: {timeout!r}")
     whole = int(secs)
     nsec = int(round((secs - whole) * 1e9))
     if nsec >= 1_000_000_000:
