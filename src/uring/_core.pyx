@@ -399,11 +399,14 @@ cdef class Op:
     cdef readonly object out
     cdef bint creates_fd
     cdef readonly int discarded_fd
+    # What a fast-path read/write needs to be queued again by Ring.requeue.
+    cdef int32_t fd
+    cdef uint32_t length
+    cdef int32_t buf_index
 
-    def __dealloc__(self):
-        if self.has_view:
-            PyBuffer_Release(&self.view)
-            self.has_view = False
+    # No __dealloc__: an Op only holds a buffer view while it sits in a ring's table, and
+    # every way out of the table releases it (final CQE, _unqueue_last, RingCore dealloc);
+    # a Cython __dealloc__ would cost every NOP an error-state save/restore.
 
     cdef inline void _release_pins(self):
         if self.has_view:
@@ -832,8 +835,13 @@ cdef class RingCore:
         return 0
 
     cdef inline Op _new_op(self, uint8_t opcode, u_sqe *sqe):
-        cdef uint32_t slot
         cdef Op op = Op.__new__(Op)
+        self._enlist(op, opcode, sqe)
+        return op
+
+    cdef inline void _enlist(self, Op op, uint8_t opcode, u_sqe *sqe) except *:
+        """Give `op` a table slot (and its user_data) for the SQE just taken."""
+        cdef uint32_t slot
         if self.nfree == 0:
             self._grow_table(self.cap * 2)
         self.nfree -= 1
@@ -845,13 +853,13 @@ cdef class RingCore:
         self.slots[slot] = <PyObject *>op
         self.in_flight += 1
         self.queued += 1
-        return op
 
     cdef inline void _retire(self, Op op) noexcept:
         """Give back the op's slot; the caller owns the table's reference afterwards."""
         cdef uint32_t slot = <uint32_t>op.user_data
         self.slots[slot] = NULL
-        self.gens[slot] = (self.gens[slot] % GEN_MASK) + 1
+        cdef uint32_t gen = self.gens[slot] + 1
+        self.gens[slot] = gen if gen <= GEN_MASK else 1  # a branch, not a division per op
         self.free_slots[self.nfree] = slot
         self.nfree += 1
         self.in_flight -= 1
@@ -862,6 +870,7 @@ cdef class RingCore:
         self.queued -= 1
         self.last_sqe_flags = NULL
         self._retire(op)
+        op._release_pins()
         Py_DECREF(op)
 
     def queue(self, Sqe sqe not None):
@@ -927,8 +936,47 @@ cdef class RingCore:
         sqe.flags = flags
         sqe.user_data = op.user_data
         op.sqe_flags = flags
+        op.fd = fd
+        op.length = <uint32_t>nbytes
+        op.buf_index = buf_index
         if buf_index >= 0:
             sqe.buf_index = <uint16_t>buf_index
+        return op
+
+    def requeue(self, Op op not None, offset=0):
+        """Queue a completed fast-path read/write (read, write, read_fixed, write_fixed) again
+        with the same fd, buffer, length and flags at `offset`, reusing the Op object: a
+        loop that keeps a fixed set of buffers in flight skips building a new op each time."""
+        self._check()
+        if op.state != ST_DONE:
+            raise ValueError(f"{op._name()} is still in flight; only a completed op can be queued again")
+        if op._buffer is None or not (op.opcode == OP_READ or op.opcode == OP_WRITE or
+                                      op.opcode == OP_READ_FIXED or op.opcode == OP_WRITE_FIXED):
+            raise ValueError("only ops from ring.read/write/read_fixed/write_fixed can be queued again")
+        cdef uint64_t off = _as_offset(offset)
+        cdef bint writable = op.opcode == OP_READ or op.opcode == OP_READ_FIXED
+        PyObject_GetBuffer(op._buffer, &op.view, PyBUF_WRITABLE if writable else PyBUF_SIMPLE)
+        op.has_view = True
+        if op.view.len < op.length:
+            op._release_pins()
+            raise ValueError(f"the buffer shrank below the op's {op.length} bytes")
+        cdef u_sqe *sqe
+        try:
+            sqe = self._next_sqe()
+        except BaseException:
+            op._release_pins()
+            raise
+        op._buffer = None
+        op._more = None
+        op.state = ST_QUEUED
+        op._res = 0
+        op._flags = 0
+        self._enlist(op, op.opcode, sqe)
+        _fill_rw(sqe, op.opcode, op.fd, <uint64_t>op.view.buf, op.length, off)
+        sqe.flags = op.sqe_flags
+        sqe.user_data = op.user_data
+        if op.buf_index >= 0:
+            sqe.buf_index = <uint16_t>op.buf_index
         return op
 
     def read(self, int fd, buf, nbytes=None, offset=0, uint8_t sqe_flags=0):
@@ -1330,6 +1378,7 @@ cdef class RingCore:
                 self._abandon_in_flight()
             for i in range(self.cap):
                 if self.slots[i] != NULL:
+                    (<Op>self.slots[i])._release_pins()
                     Py_DECREF(<object>self.slots[i])
             free(self.slots)
             self.slots = NULL

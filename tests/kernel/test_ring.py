@@ -563,3 +563,28 @@ def test_iopoll_ring_reaps_by_polling(make_ring):
     while not op.done and time.monotonic() < deadline:
         r.peek()  # an IOPOLL ring only completes when asked to poll
     assert op.result == 0
+
+
+def test_requeue_reuses_a_completed_read(ring, tmp_file):
+    path, data = tmp_file
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        buf = bytearray(100)
+        op = ring.read(fd, buf, 10, 5)
+        ring.wait_for(op)
+        assert (op.res, bytes(buf[:10])) == (10, data[5:15])
+        first_user_data = op.user_data
+        assert ring.requeue(op, 1000) is op
+        assert not op.done and op.pinned
+        ring.wait_for(op)
+        assert (op.res, bytes(buf[:10])) == (10, data[1000:1010])
+        assert op.user_data != first_user_data  # a fresh slot generation
+        with pytest.raises(ValueError, match="still in flight"):
+            ring.requeue(ring.requeue(op, 0))
+        ring.wait_for(op)
+        done_nop = ring.nop()
+        ring.wait_for(done_nop)
+        with pytest.raises(ValueError, match="only ops from"):
+            ring.requeue(done_nop)
+    finally:
+        os.close(fd)
