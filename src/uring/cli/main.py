@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
             module = __import__(f"uring.cli.{name}", fromlist=["add_parser"])
         except ImportError:
             continue
-        module.add_parser(sub)
+        module.add_parser(sub).set_defaults(handler=module.run)
     args = parser.parse_args(argv)
     if hasattr(args, "handler"):
         return args.handler(args)

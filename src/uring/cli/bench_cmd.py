@@ -1,0 +1,101 @@
+"""`uring bench`: the library against a raw-syscall C program and plain Python."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+__all__ = ["add_parser", "add_arguments", "run"]
+
+_DESCRIPTION = """\
+Measure the library against benchmarks/c/rawring.c (raw io_uring syscalls, compiled with
+`cc -O2`) and against plain Python (os.preadv / os.pread):
+  nop     batches of 256 NOPs queued one by one from Python, one submit_and_wait each
+  read    4 KiB random reads of a page-cached file, 64 in flight (also with a registered
+          file + fixed buffers: result read_fixed)
+  direct  the same reads with O_DIRECT from the disk holding the data file
+  all     all three (the default; about a minute with the defaults)
+Each measurement of a workload is repeated --repeat times, interleaved (C, ours, Python,
+C, ...), and the medians are reported. The data file is created once under
+$URING_BENCH_DIR (default ~/.cache/uring-bench) and reused."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the bench options to `parser` (shared by `uring bench` and benchmarks/run.py)."""
+    from uring.bench import DEFAULT_REPEAT, DEFAULT_SECONDS, DEFAULT_SIZE, WORKLOADS, parse_size
+
+    def positive_float(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+
+    def positive_int(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+        return value
+
+    def size(text: str) -> int:
+        try:
+            return parse_size(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parser.add_argument("workload", nargs="?", default="all", choices=[*WORKLOADS, "all"],
+                        help="what to measure (default: all)")
+    parser.add_argument("--json", action="store_true",
+                        help="one JSON object per result, one per line")
+    parser.add_argument("--seconds", type=positive_float, default=DEFAULT_SECONDS, metavar="S",
+                        help=f"length of each measurement (default {DEFAULT_SECONDS:g})")
+    parser.add_argument("--repeat", type=positive_int, default=DEFAULT_REPEAT, metavar="N",
+                        help=f"interleaved rounds per workload; medians are reported (default {DEFAULT_REPEAT})")
+    parser.add_argument("--file", metavar="PATH",
+                        help="read this existing file instead of the cached data file (never written)")
+    parser.add_argument("--size", type=size, default=DEFAULT_SIZE, metavar="BYTES",
+                        help="size of the cached data file: bytes or 64M, 1G, ... (default 1G)")
+    return parser
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register the `bench` subcommand on the `uring` command's subparsers."""
+    parser = subparsers.add_parser(
+        "bench", help="measure the library against C and plain Python",
+        description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    return add_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the requested workloads; print the table (or JSON lines). Returns the exit
+    status: 0 when every result was measured (targets missed are reported, not errors),
+    1 when a benchmark could not run."""
+    from uring.bench import WORKLOADS, BenchError, format_table, run_workloads
+
+    workloads = list(WORKLOADS) if args.workload == "all" else [args.workload]
+    progress = _progress if sys.stderr.isatty() else None
+    try:
+        results = run_workloads(workloads, seconds=args.seconds, repeat=args.repeat,
+                                file=args.file, size=args.size, progress=progress)
+    except (BenchError, OSError) as exc:
+        print(f"uring bench: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("uring bench: interrupted", file=sys.stderr)
+        return 130
+    if args.json:
+        for result in results:
+            print(json.dumps(result.to_json()))
+    else:
+        print(format_table(results))
+    return 0
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
