@@ -414,53 +414,38 @@ def _check_read(res: int) -> None:
 
 def _read_loop(ring: Any, fd: int, bufs: list[Any], offset_iter: Iterator[int],
                seconds: float) -> float:
-    # next(it) through a local is a vectorcall; it.__next__ would be a slower tp_call.
     # Arguments are positional (cheapest to parse), in liburing's order: fd, buf, nbytes,
     # offset; a misordered call shows up as reads that do not return BLOCK.
-    next_ = next
-    done: list[Any] = []
-    ring.completions = done
-    read = ring.read
-    requeue = ring.requeue   # re-arms a finished read on its own buffer: no new Op
-    submit_and_wait = ring.submit_and_wait
-    clock = time.perf_counter
-    ops = 0
-    start = clock()
-    deadline = start + seconds
-    for buf in bufs:
-        read(fd, buf, BLOCK, next_(offset_iter))
-    while True:
-        submit_and_wait(1)
-        for op in done:
-            if op.res != BLOCK:
-                _drain(ring)
-                _check_read(op.res)
-            requeue(op, next_(offset_iter))
-        ops += len(done)
-        done.clear()
-        now = clock()
-        if now >= deadline:
-            _drain(ring)
-            return ops / (now - start)
+    def first() -> None:
+        for buf in bufs:
+            ring.read(fd, buf, BLOCK, next(offset_iter))
+    return _requeue_loop(ring, first, offset_iter, seconds)
 
 
-def _read_fixed_loop(ring: Any, bufs: list[Any],
-                     offset_iter: Iterator[int], seconds: float) -> float:
-    # Same loop as _read_loop with read_fixed on fixed file 0; kept separate so neither
-    # hot loop pays a per-op branch or an extra call.
-    next_ = next
-    done: list[Any] = []
-    ring.completions = done
-    read_fixed = ring.read_fixed
-    requeue = ring.requeue   # keeps the op's registered-buffer index and FIXED_FILE flag
-    submit_and_wait = ring.submit_and_wait
+def _read_fixed_loop(ring: Any, bufs: list[Any], offset_iter: Iterator[int], seconds: float) -> float:
     fixed_file = int(SqeFlags.FIXED_FILE)
+
+    def first() -> None:   # fixed file 0, registered buffer i
+        for i, buf in enumerate(bufs):
+            ring.read_fixed(0, buf, BLOCK, next(offset_iter), i, fixed_file)
+    return _requeue_loop(ring, first, offset_iter, seconds)
+
+
+def _requeue_loop(ring: Any, queue_first: Callable[[], None], offset_iter: Iterator[int],
+                  seconds: float) -> float:
+    """Keep the first reads in flight: each completion is checked and re-armed at the next
+    offset with Ring.requeue (same buffer, fd, length, flags), refills submitted together
+    with the wait for the next completion."""
+    next_ = next   # next(it) through a local is a vectorcall; it.__next__ would be a tp_call
+    done: list[Any] = []
+    ring.completions = done
+    requeue = ring.requeue
+    submit_and_wait = ring.submit_and_wait
     clock = time.perf_counter
     ops = 0
     start = clock()
     deadline = start + seconds
-    for i, buf in enumerate(bufs):
-        read_fixed(0, buf, BLOCK, next_(offset_iter), i, fixed_file)
+    queue_first()
     while True:
         submit_and_wait(1)
         for op in done:

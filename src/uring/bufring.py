@@ -16,6 +16,7 @@ from typing import Any, Iterable
 from uring._core import BufRingMemory, Pin
 from uring._uapi import BUF_REG, CQE_BUFFER_SHIFT, CqeFlags, PbufRingFlags, RegisterOp
 from uring.errors import UnsupportedFeature
+from uring.ops._common import check_int
 
 __all__ = ["BufferRing"]
 
@@ -26,14 +27,6 @@ assert _BUF_STATUS.size == 40
 # Rings that cannot carry an attribute (a bare RingCore) keep their buffer rings here;
 # an entry leaves when its BufferRing is closed.
 _kept_elsewhere: list["BufferRing"] = []
-
-
-def _check_int(value: Any, name: str, lo: int, hi: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < lo or value > hi:
-        raise ValueError(f"{name} must be in {lo}..{hi}, got {value}")
-    return int(value)
 
 
 class BufferRing:
@@ -56,12 +49,12 @@ class BufferRing:
 
     def __init__(self, ring: Any, bgid: int, entries: int, buf_size: int, flags: int = 0, *,
                  populate: bool = True) -> None:
-        self.bgid = _check_int(bgid, "bgid", 0, 0xFFFF)
-        self.entries = _check_int(entries, "entries", 1, 32768)
+        self.bgid = check_int(bgid, "bgid", 0, 0xFFFF)
+        self.entries = check_int(entries, "entries", 1, 32768)
         if entries & (entries - 1):
             raise ValueError(f"entries must be a power of two, got {entries}")
-        self.buf_size = _check_int(buf_size, "buf_size", 1, 0xFFFFFFFF)
-        self.flags = _check_int(flags, "flags", 0, 0xFFFF)
+        self.buf_size = check_int(buf_size, "buf_size", 1, 0xFFFFFFFF)
+        self.flags = check_int(flags, "flags", 0, 0xFFFF)
         if flags & PbufRingFlags.MMAP:
             raise ValueError("IOU_PBUF_RING_MMAP is not supported: BufferRing provides the ring memory")
         if flags & ~int(PbufRingFlags.INC):
@@ -144,7 +137,7 @@ class BufferRing:
             raise ValueError(f"buffer ring bgid={self.bgid} is closed")
 
     def _check_bid(self, bid: int) -> int:
-        return _check_int(bid, "bid", 0, self.entries - 1)
+        return check_int(bid, "bid", 0, self.entries - 1)
 
     def addr(self, bid: int) -> int:
         """The address of buffer `bid`."""
@@ -156,8 +149,8 @@ class BufferRing:
         id and res=nbytes delivered. Copy it before recycling the buffer."""
         self._check_open()
         start = self._check_bid(bid) * self.buf_size
-        offset = _check_int(offset, "offset", 0, self.buf_size)
-        nbytes = _check_int(nbytes, "nbytes", 0, self.buf_size - offset)
+        offset = check_int(offset, "offset", 0, self.buf_size)
+        nbytes = check_int(nbytes, "nbytes", 0, self.buf_size - offset)
         return memoryview(self._buffers)[start + offset:start + offset + nbytes]
 
     def from_cqe(self, res: int, cqe_flags: int) -> tuple[int, memoryview]:

@@ -41,12 +41,17 @@ def check_fd(fd: int, name: str = "fd") -> int:
     return fd
 
 
-def check_u32(value: int, name: str) -> int:
+def check_int(value: int, name: str, low: int, high: int) -> int:
+    """`value` if it is an int (not a bool) within [low, high]; TypeError/ValueError if not."""
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 0 or value > _U32:
-        raise ValueError(f"{name} must fit in 32 bits unsigned, got {value}")
-    return value
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
+    return int(value)
+
+
+def check_u32(value: int, name: str) -> int:
+    return check_int(value, name, 0, _U32)
 
 
 def offset(value: int) -> int:

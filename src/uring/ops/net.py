@@ -18,7 +18,7 @@ from uring._uapi import (
     SqeFlags,
 )
 from uring.ops._common import (
-    Buffer, check_fd, check_u32, decode_sockaddr, encode_address, iovecs, prep, sqe,
+    Buffer, check_fd, check_int, check_u32, decode_sockaddr, encode_address, iovecs, prep, sqe,
 )
 
 __all__ = [
@@ -50,14 +50,6 @@ _ACCEPT4_FLAGS = _socket.SOCK_CLOEXEC | _socket.SOCK_NONBLOCK
 
 # -- argument checks --------------------------------------------------------------------
 
-def _check_int(value: Any, name: str, lo: int, hi: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < lo or value > hi:
-        raise ValueError(f"{name} must be in {lo}..{hi}, got {value}")
-    return int(value)
-
-
 def _s32(value: int) -> int:
     """A u32 as the signed 32-bit view the Sqe.file_index field takes."""
     return value - (1 << 32) if value >= (1 << 31) else value
@@ -70,29 +62,29 @@ def _target_slot(file_index: int) -> int:
             file_index == IORING_FILE_INDEX_ALLOC:
         return _s32(IORING_FILE_INDEX_ALLOC)
     # ALLOC - 1 would encode as ALLOC itself, so the last usable slot is ALLOC - 2.
-    return _s32(_check_int(file_index, "file_index", 0, IORING_FILE_INDEX_ALLOC - 2) + 1)
+    return _s32(check_int(file_index, "file_index", 0, IORING_FILE_INDEX_ALLOC - 2) + 1)
 
 
 def _buf_index(buf_index: int) -> int:
-    return _check_int(buf_index, "buf_index", 0, 0xFFFF)
+    return check_int(buf_index, "buf_index", 0, 0xFFFF)
 
 
 def _buf_group(buf_group: int) -> int:
-    return _check_int(buf_group, "buf_group", 0, 0xFFFF)
+    return check_int(buf_group, "buf_group", 0, 0xFFFF)
 
 
 def _address(address: Any, family: int | None) -> bytes:
     """Encode a Python socket address, with the failures of the encoder turned into
     TypeError/ValueError that name the bad address."""
     if family is not None:
-        _check_int(family, "family", 0, 0xFFFF)
+        check_int(family, "family", 0, 0xFFFF)
     if isinstance(address, tuple) and len(address) >= 2:
         host, port = address[0], address[1]
         if not isinstance(host, str):
             raise TypeError(f"host must be a str, got {type(host).__name__}")
-        _check_int(port, "port", 0, 0xFFFF)
+        check_int(port, "port", 0, 0xFFFF)
         for name, extra in zip(("flowinfo", "scope_id"), address[2:]):
-            _check_int(extra, name, 0, 0xFFFFFFFF)
+            check_int(extra, name, 0, 0xFFFFFFFF)
     try:
         return encode_address(address, family)
     except (OSError, struct.error, ValueError) as exc:  # UnicodeError is a ValueError
@@ -130,8 +122,8 @@ def encode_ancillary(ancillary: Iterable[tuple[int, int, Buffer]]) -> bytes:
         if not isinstance(item, tuple) or len(item) != 3:
             raise TypeError(f"ancillary items are (level, type, data) tuples, got {item!r}")
         level, kind, data = item
-        _check_int(level, "cmsg level", -0x80000000, _INT_MAX)
-        _check_int(kind, "cmsg type", -0x80000000, _INT_MAX)
+        check_int(level, "cmsg level", -0x80000000, _INT_MAX)
+        check_int(kind, "cmsg type", -0x80000000, _INT_MAX)
         try:
             payload = memoryview(data).cast("B").tobytes()
         except TypeError:
@@ -289,9 +281,9 @@ def _msghdr(s: Sqe, *, name: int = 0, namelen: int = 0, iov: int = 0, iovlen: in
 # -- socket lifecycle ------------------------------------------------------------------
 
 def _socket_sqe(domain: int, type: int, protocol: int, flags: int) -> Sqe:
-    domain = _check_int(domain, "domain", 0, _INT_MAX)
-    type = _check_int(type, "type", 0, _INT_MAX)
-    protocol = _check_int(protocol, "protocol", 0, _INT_MAX)
+    domain = check_int(domain, "domain", 0, _INT_MAX)
+    type = check_int(type, "type", 0, _INT_MAX)
+    protocol = check_int(protocol, "protocol", 0, _INT_MAX)
     s = sqe(Opcode.SOCKET, domain, 0, protocol, type)
     s.op_flags = check_u32(flags, "flags")
     return s
@@ -353,7 +345,7 @@ def bind(fd: int, address: Any, family: int | None = None) -> Sqe:
 @prep(Opcode.LISTEN)
 def listen(fd: int, backlog: int) -> Sqe:
     """IORING_OP_LISTEN: listen(2) (Linux 6.11); res is 0."""
-    return sqe(Opcode.LISTEN, check_fd(fd), 0, _check_int(backlog, "backlog", 0, _INT_MAX))
+    return sqe(Opcode.LISTEN, check_fd(fd), 0, check_int(backlog, "backlog", 0, _INT_MAX))
 
 
 def _accept_sqe(fd: int, flags: int, want_address: bool) -> Sqe:
@@ -409,7 +401,7 @@ def multishot_accept_direct(fd: int, flags: int = 0) -> Sqe:
 @prep(Opcode.SHUTDOWN)
 def shutdown(fd: int, how: int) -> Sqe:
     """IORING_OP_SHUTDOWN: shutdown(2) with SHUT_RD, SHUT_WR or SHUT_RDWR; res is 0."""
-    how = _check_int(how, "how", 0, _INT_MAX)
+    how = check_int(how, "how", 0, _INT_MAX)
     if how not in (_socket.SHUT_RD, _socket.SHUT_WR, _socket.SHUT_RDWR):
         raise ValueError(f"how must be SHUT_RD, SHUT_WR or SHUT_RDWR, got {how}")
     return sqe(Opcode.SHUTDOWN, check_fd(fd), 0, how)
@@ -462,7 +454,7 @@ def send_bundle(fd: int, nbytes: int, flags: int = 0) -> Sqe:
 
 
 def _zc_flags(zc_flags: int) -> int:
-    return _check_int(zc_flags, "zc_flags", 0, 0xFFFF)
+    return check_int(zc_flags, "zc_flags", 0, 0xFFFF)
 
 
 @prep(Opcode.SEND_ZC)
@@ -572,8 +564,8 @@ def recv_multishot(fd: int, flags: int = 0, *, buf_group: int) -> Sqe:
 
 
 def _check_sizes(name_size: int, control_size: int) -> tuple[int, int]:
-    return (_check_int(name_size, "name_size", 0, SOCKADDR_STORAGE_SIZE),
-            _check_int(control_size, "control_size", 0, _INT_MAX))
+    return (check_int(name_size, "name_size", 0, SOCKADDR_STORAGE_SIZE),
+            check_int(control_size, "control_size", 0, _INT_MAX))
 
 
 @prep(Opcode.RECVMSG)
@@ -630,21 +622,21 @@ def cmd_sock(cmd_op: int, fd: int, level: int = 0, optname: int = 0,
     SOL_SOCKET) or SETSOCKOPT (`optval` a buffer, or an int sent as a C int).
     `optlen` defaults to the buffer's length."""
     s = _uring_cmd(cmd_op, fd)
-    level = _check_int(level, "level", -0x80000000, _INT_MAX)
-    optname = _check_int(optname, "optname", -0x80000000, _INT_MAX)
+    level = check_int(level, "level", -0x80000000, _INT_MAX)
+    optname = check_int(optname, "optname", -0x80000000, _INT_MAX)
     s.addr = (level & 0xFFFFFFFF) | ((optname & 0xFFFFFFFF) << 32)  # level, optname: two u32s
     length = 0
     if isinstance(optval, int) and not isinstance(optval, bool):
         if cmd_op == SocketCmd.GETSOCKOPT:
             raise TypeError("GETSOCKOPT needs a writable buffer for optval")
-        _check_int(optval, "optval", -0x80000000, _INT_MAX)
+        check_int(optval, "optval", -0x80000000, _INT_MAX)
         _, s.addr3 = _pinned_bytes(s, _INT.pack(optval), writable=False)
         length = _INT.size
     elif optval is not None:
         pin = s.pin(optval, cmd_op == SocketCmd.GETSOCKOPT)
         s.addr3, length = pin.addr, pin.nbytes
     if optlen is not None:
-        optlen = _check_int(optlen, "optlen", 0, _INT_MAX)
+        optlen = check_int(optlen, "optlen", 0, _INT_MAX)
         if optlen > length:
             raise ValueError(f"optlen={optlen} exceeds optval's {length} bytes")
         length = optlen

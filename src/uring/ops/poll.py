@@ -7,8 +7,7 @@ from typing import Union
 
 from uring._core import Op, Sqe
 from uring._uapi import EPOLL_EVENT, Opcode, PollFlags
-from uring.ops._common import check_fd, check_u32, prep, sqe, struct_bytes
-from uring.ops.rw import checked_int
+from uring.ops._common import check_fd, check_int, check_u32, prep, sqe, struct_bytes
 
 __all__ = ["poll_add", "poll_multishot", "poll_remove", "poll_update", "epoll_ctl",
            "epoll_wait", "EPOLL_CTL_ADD", "EPOLL_CTL_DEL", "EPOLL_CTL_MOD"]
@@ -31,7 +30,7 @@ def _user_data(target: Target, name: str) -> int:
         return target.user_data
     if not isinstance(target, int) or isinstance(target, bool):
         raise TypeError(f"{name} must be an Op or an int user_data, got {type(target).__name__}")
-    return checked_int(target, name, 0, _U64)
+    return check_int(target, name, 0, _U64)
 
 
 def _poll_mask(poll_mask: int) -> int:
@@ -105,7 +104,7 @@ def epoll_ctl(epfd: int, fd: int, op: int, events: int | None, data: int | None 
     (defaults to fd, as select.epoll does)."""
     s = sqe(Opcode.EPOLL_CTL, check_fd(epfd, "epfd"))
     fd = check_fd(fd)
-    checked_int(op, "op (EPOLL_CTL_ADD, EPOLL_CTL_DEL or EPOLL_CTL_MOD)", EPOLL_CTL_ADD, EPOLL_CTL_MOD)
+    check_int(op, "op (EPOLL_CTL_ADD, EPOLL_CTL_DEL or EPOLL_CTL_MOD)", EPOLL_CTL_ADD, EPOLL_CTL_MOD)
     s.len = op
     # The target fd travels in sqe->off; the kernel reads it back as an int.
     s.off = fd & 0xFFFFFFFF
@@ -117,7 +116,7 @@ def epoll_ctl(epfd: int, fd: int, op: int, events: int | None, data: int | None 
         return s
     mask = check_u32(events, "events")
     # Signed or unsigned, as the C u64 takes either.
-    value = checked_int(fd if data is None else data, "data", -(1 << 63), _U64) & _U64
+    value = check_int(fd if data is None else data, "data", -(1 << 63), _U64) & _U64
     s.addr = struct_bytes(s, EPOLL_EVENT.pack(mask, value))
     return s
 
@@ -149,7 +148,7 @@ def epoll_wait(fd: int, maxevents: int, flags: int = 0) -> Sqe:
     complete with how many were reaped (at most maxevents). ``op.out(op.result)`` returns
     them as (events, data) pairs."""
     s = sqe(Opcode.EPOLL_WAIT, check_fd(fd))
-    checked_int(maxevents, "maxevents", 1, _EP_MAX_EVENTS)
+    check_int(maxevents, "maxevents", 1, _EP_MAX_EVENTS)
     s.op_flags = check_u32(flags, "flags")
     out = EpollEvents(maxevents)
     s.addr = s.pin(out.array, True).addr

@@ -7,7 +7,7 @@ from typing import Sequence
 
 from uring._core import Sqe
 from uring._uapi import SPLICE_F_FD_IN_FIXED, Opcode
-from uring.ops._common import Buffer, buffer, check_fd, check_u32, iovecs, prep, sqe
+from uring.ops._common import Buffer, buffer, check_fd, check_int, check_u32, iovecs, prep, sqe
 # Several helpers take a parameter named `offset` (liburing's name): keep the encoder apart.
 from uring.ops._common import offset as _file_offset
 
@@ -39,28 +39,18 @@ SPLICE_F_GIFT = 0x08
 _LOFF_MAX = 0x7FFFFFFFFFFFFFFF
 
 
-def checked_int(value: int, name: str, low: int, high: int) -> int:
-    """`value` if it is an int (not a bool) within [low, high]; TypeError/ValueError if not.
-    (Shared with the poll family; _common.check_u32 is its 32-bit special case.)"""
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
-    return value
-
-
 def _loff(value: int, name: str) -> int:
     """A byte position or length the kernel reads as a non-negative loff_t."""
-    return checked_int(value, name, 0, _LOFF_MAX)
+    return check_int(value, name, 0, _LOFF_MAX)
 
 
 def _buf_index(value: int) -> int:
-    return checked_int(value, "buf_index", 0, 0xFFFF)
+    return check_int(value, "buf_index", 0, 0xFFFF)
 
 
 def _advice(value: int) -> int:
     # An int in the kernel (sqe->fadvise_advice): negative values are never valid advice.
-    return checked_int(value, "advice", 0, 0x7FFFFFFF)
+    return check_int(value, "advice", 0, 0x7FFFFFFF)
 
 
 @prep(Opcode.NOP)
@@ -229,7 +219,7 @@ def _madvise(buf: Buffer, advice: int) -> tuple[Sqe, int, int]:
 
 
 def _region_length(length: int | None, available: int) -> int:
-    return available if length is None else checked_int(length, "length", 0, available)
+    return available if length is None else check_int(length, "length", 0, available)
 
 
 @prep(Opcode.MADVISE)
