@@ -37,6 +37,15 @@ def check_ring_idle(ring) -> None:
 
 
 @pytest.fixture
+def fds(fd_guard):
+    """Closes every fd appended to it at teardown (before fd_guard checks for leaks)."""
+    owned: list[int] = []
+    yield owned
+    for fd in owned:
+        os.close(fd)
+
+
+@pytest.fixture
 def ring(fd_guard):
     from uring import Ring
     r = Ring(64)

@@ -19,28 +19,14 @@ from uring._uapi import (IORING_FILE_INDEX_ALLOC, IORING_FIXED_FD_NO_CLOEXEC,
 from uring.ops import fs
 from uring.ops._common import AT_FDCWD
 from tests.conftest import require_op
+from tests.support import failed, run_one as run
 
 FIXED = SqeFlags.FIXED_FILE
 LINK = SqeFlags.IO_LINK
 
 
-def run(ring, sqe):
-    """Queue one prepared SQE, wait for its CQE and return the op (cqe_flags must be 0:
-    none of these ops select buffers or post more than one CQE)."""
-    op = ring.queue(sqe)
-    ring.submit_and_wait(1)
-    assert op.done
-    assert op.cqe_flags == 0
-    return op
 
 
-def failed(op, err):
-    """The op completed with -err and op.result raises the matching OSError."""
-    assert op.res == -err, (op.res, errno.errorcode.get(-op.res))
-    with pytest.raises(OSError) as info:
-        op.result
-    assert info.value.errno == err
-    return info.value
 
 
 @contextmanager

@@ -18,15 +18,6 @@ F_MORE = int(CqeFlags.MORE)
 
 
 @pytest.fixture
-def fds(fd_guard):
-    """Closes every fd appended to it at teardown (before fd_guard checks for leaks)."""
-    owned: list[int] = []
-    yield owned
-    for fd in owned:
-        os.close(fd)
-
-
-@pytest.fixture
 def pipe(fds):
     r, w = os.pipe()
     fds.extend((r, w))

@@ -20,15 +20,6 @@ def _needs_splice():
 
 
 @pytest.fixture
-def fds(fd_guard):
-    """Closes every fd appended to it at teardown (before fd_guard checks for leaks)."""
-    owned: list[int] = []
-    yield owned
-    for fd in owned:
-        os.close(fd)
-
-
-@pytest.fixture
 def pipe(fds):
     """Factory: a new (read end, write end) pipe."""
     def make():

@@ -13,23 +13,13 @@ from uring import ops
 from uring._uapi import Opcode
 from uring.ops import fs
 from tests.conftest import require_op
+from tests.support import failed, run_one as run
 
 VALUE = b"\x00binary\xffvalue\x00"
 
 
-def run(ring, sqe):
-    op = ring.queue(sqe)
-    ring.submit_and_wait(1)
-    assert op.done and op.cqe_flags == 0
-    return op
 
 
-def failed(op, err):
-    assert op.res == -err, (op.res, errno.errorcode.get(-op.res))
-    with pytest.raises(OSError) as info:
-        op.result
-    assert info.value.errno == err
-    return info.value
 
 
 @pytest.fixture

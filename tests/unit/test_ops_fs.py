@@ -12,25 +12,17 @@ from uring import ops
 from uring._uapi import (IORING_FILE_INDEX_ALLOC, IORING_FIXED_FD_NO_CLOEXEC,
                          IORING_REGISTER_FILES_SKIP, OPEN_HOW, SQE, SQE_FIELDS, Opcode, SqeFlags)
 from uring.ops import fs
+from tests.support import expect, pinned, sqe_dict as fields
 from uring.ops._common import AT_FDCWD, HELPERS
 
 CWD_U32 = AT_FDCWD & 0xFFFFFFFF
 ALL_ONES = 0xFFFFFFFFFFFFFFFF
 
 
-def fields(s) -> dict:
-    return dict(zip(SQE_FIELDS, SQE.unpack(bytes(s))))
 
 
-def expect(opcode, **kw) -> dict:
-    base = dict(opcode=int(opcode), flags=0, ioprio=0, fd=0, off=0, addr=0, len=0, op_flags=0,
-                user_data=0, buf_index=0, personality=0, file_index=0, addr3=0, pad2=0)
-    base.update(kw)
-    return base
 
 
-def pinned(s, i) -> bytes:
-    return bytes(s.pins[i].obj)
 
 
 # Each case: helper call, then the expected fields given the Sqe (addresses come from its

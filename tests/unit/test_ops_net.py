@@ -16,25 +16,17 @@ from uring._uapi import (
     SocketCmd, SqeFlags,
 )
 from uring.ops import net
+from tests.support import expect, pinned, sqe_dict as fields
 from uring.ops._common import HELPERS
 
 BUF_SELECT = int(SqeFlags.BUFFER_SELECT)
 MSGHDR = net.MSGHDR
 
 
-def fields(s) -> dict:
-    return dict(zip(SQE_FIELDS, SQE.unpack(bytes(s))))
 
 
-def expect(opcode, **kw) -> dict:
-    base = dict(opcode=int(opcode), flags=0, ioprio=0, fd=0, off=0, addr=0, len=0, op_flags=0,
-                user_data=0, buf_index=0, personality=0, file_index=0, addr3=0, pad2=0)
-    base.update(kw)
-    return base
 
 
-def pinned(s, i) -> bytes:
-    return bytes(s.pins[i].obj)
 
 
 def addr(s, i) -> int:

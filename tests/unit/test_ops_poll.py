@@ -9,6 +9,8 @@ import struct
 
 import pytest
 
+from tests.support import golden, sqe_tuple as fields
+
 from uring import Op, Ring, ops
 from uring._uapi import SQE
 from uring.ops import poll
@@ -19,14 +21,8 @@ POLL_ADD, POLL_REMOVE, EPOLL_CTL, EPOLL_WAIT = 6, 7, 29, 59
 ADD_MULTI, UPDATE_EVENTS, UPDATE_USER_DATA = 1, 2, 4
 
 
-def fields(s) -> tuple:
-    return SQE.unpack(bytes(s))
 
 
-def golden(opcode, *, fd=0, off=0, addr=0, len=0, op_flags=0):
-    """An SQE field tuple: opcode, flags, ioprio, fd, off, addr, len, op_flags, user_data,
-    buf_index, personality, file_index, addr3, pad2."""
-    return (opcode, 0, 0, fd, off, addr, len, op_flags, 0, 0, 0, 0, 0, 0)
 
 
 def pin(s, i=0) -> int:

@@ -9,6 +9,8 @@ import struct
 
 import pytest
 
+from tests.support import golden, sqe_tuple as fields
+
 from uring import Ring, ops
 from uring._uapi import SQE
 from uring.ops import rw
@@ -17,14 +19,8 @@ U64_MAX = 0xFFFFFFFFFFFFFFFF
 IOVEC = struct.Struct("=QQ")
 
 
-def fields(s) -> tuple:
-    return SQE.unpack(bytes(s))
 
 
-def golden(opcode, *, fd=0, off=0, addr=0, len=0, op_flags=0, buf_index=0, file_index=0):
-    """An SQE field tuple: opcode, flags, ioprio, fd, off, addr, len, op_flags, user_data,
-    buf_index, personality, file_index, addr3, pad2."""
-    return (opcode, 0, 0, fd, off, addr, len, op_flags, 0, buf_index, 0, file_index, 0, 0)
 
 
 def pin(s, i=0) -> int:
