@@ -20,6 +20,7 @@ $(STAMP): $(BIN)/python $(SOURCES)
 demo: $(STAMP)
 	$(BIN)/uring probe
 	$(BIN)/uring demo
+	$(BIN)/uring bench all --seconds 1 --repeat 1 --size 256M
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q tests
