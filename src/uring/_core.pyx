@@ -1073,12 +1073,17 @@ cdef class RingCore:
 
     def submit_and_wait(self, unsigned wait_nr=1, timeout=None, min_wait=None) -> int:
         """Submit what is queued and process completions until `wait_nr` CQEs have been
-        processed or `timeout` seconds pass. With `min_wait` (seconds, FEAT_MIN_TIMEOUT)
+        processed (at most as many as ops in flight, unless foreign_cqe_handler expects
+        CQEs from elsewhere) or `timeout` seconds pass. With `min_wait` (seconds, FEAT_MIN_TIMEOUT)
         the kernel waits that long for all `wait_nr`, then returns as soon as any CQE is
         there. Returns the number of CQEs processed."""
         self._check()
         self.last_sqe_flags = NULL
         cdef unsigned done = 0
+        if wait_nr > self.in_flight and self.foreign_cqe_handler is None:
+            # Only our own ops can post here: waiting for more CQEs than ops in flight
+            # could never end (a multishot op may post more; the caller loops for those).
+            wait_nr = self.in_flight
         if timeout is None and min_wait is None:
             if wait_nr and self.cq_ready() >= wait_nr:
                 self._submit(0, 0)

@@ -588,3 +588,11 @@ def test_requeue_reuses_a_completed_read(ring, tmp_file):
             ring.requeue(done_nop)
     finally:
         os.close(fd)
+
+
+def test_waiting_for_more_cqes_than_ops_in_flight_returns(ring):
+    op = ring.nop()
+    t0 = time.monotonic()
+    assert ring.submit_and_wait(5) == 1  # only one op could ever complete: no hang
+    assert op.done and time.monotonic() - t0 < 1
+    assert ring.submit_and_wait(3) == 0  # nothing in flight at all
