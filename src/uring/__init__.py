@@ -9,10 +9,11 @@ from uring.errors import (
     Cancelled, ChainBroken, LinkTimedOut, NotDone, RingClosed, RingForked,
     SubmissionQueueFull, UnsupportedFeature, UnsupportedOperation, UringError,
 )
+from uring.chain import Chain, Member, Outcome
 from uring.ring import Ring
 
 __all__ = [
-    "Ring", "Op", "Sqe", "Pin", "uapi",
+    "Ring", "Op", "Sqe", "Pin", "uapi", "Chain", "Member", "Outcome",
     "UringError", "RingClosed", "RingForked", "NotDone", "SubmissionQueueFull",
     "UnsupportedOperation", "UnsupportedFeature", "Cancelled", "ChainBroken", "LinkTimedOut",
 ]

@@ -399,8 +399,9 @@ cdef class Op:
     cdef readonly object out
     cdef bint creates_fd
     cdef readonly int discarded_fd
-    # What a fast-path read/write needs to be queued again by Ring.requeue.
-    cdef int32_t fd
+    # The SQE's fd (for cancel-by-fd bookkeeping) and what a fast-path read/write needs
+    # to be queued again by Ring.requeue.
+    cdef readonly int32_t fd
     cdef uint32_t length
     cdef int32_t buf_index
 
@@ -890,6 +891,7 @@ cdef class RingCore:
             op.pins = sqe.pins
         op.context = sqe.context
         op.out = sqe.out
+        op.fd = sqe.s.fd
         # Only a regular (non-direct) fd lands in our process's table and can leak.
         op.creates_fd = ((sqe.s.opcode == OP_ACCEPT or sqe.s.opcode == OP_OPENAT or
                           sqe.s.opcode == OP_OPENAT2 or sqe.s.opcode == OP_SOCKET) and sqe.s.file_index == 0) \
@@ -908,6 +910,7 @@ cdef class RingCore:
         sqe.flags = sqe_flags
         cdef Op op = self._new_op(OP_NOP, sqe)
         op.sqe_flags = sqe_flags
+        op.fd = -1
         return op
 
     cdef inline Op _buffer_op(self, uint8_t opcode, int32_t fd, object buf, object offset,
@@ -1256,17 +1259,17 @@ cdef class RingCore:
             Py_DECREF(op)
         return 0
 
-    def _complete_skipped(self, Op op not None):
-        """Complete an op whose success CQE the kernel skipped (CQE_SKIP_SUCCESS): used by
-        callers that know it succeeded because a later CQE of its chain arrived."""
-        if op.state == ST_DONE:
-            return
-        if self.slots == NULL:
+    def _complete_skipped(self, Op op not None, int32_t res=0):
+        """Complete an op whose CQE the kernel did not post (CQE_SKIP_SUCCESS, or silenced
+        by a skipping chain member), with the `res` the caller worked out: used by chains
+        that know its fate because a later CQE of the chain arrived."""
+        if op.state == ST_DONE or self.slots == NULL:
             return
         cdef uint32_t slot = <uint32_t>op.user_data
         if slot >= self.cap or self.slots[slot] != <PyObject *>op:
             return
-        self._complete(op.user_data, 0, 0)
+        op.creates_fd = False  # no CQE carried an fd: never "discard" (close) res
+        self._complete(op.user_data, res, 0)
 
     def ops_in_flight(self) -> list:
         """The ops the kernel (or the SQ) still owns."""
