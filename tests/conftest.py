@@ -46,6 +46,14 @@ def fds(fd_guard):
 
 
 @pytest.fixture
+def pipe(fds):
+    """A (read end, write end) pipe, closed at teardown."""
+    r, w = os.pipe()
+    fds.extend((r, w))
+    return r, w
+
+
+@pytest.fixture
 def ring(fd_guard):
     from uring import Ring
     r = Ring(64)

@@ -36,14 +36,6 @@ def run(ring, sqe: Sqe):
     return op
 
 
-@pytest.fixture
-def pipe():
-    r, w = os.pipe()
-    yield r, w
-    os.close(r)
-    os.close(w)
-
-
 def test_lifecycle_register_use_close(ring, pipe):
     r, w = pipe
     br = BufferRing(ring, bgid=1, entries=8, buf_size=64)

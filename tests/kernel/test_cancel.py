@@ -33,14 +33,6 @@ def record(log, tag, op):
     return op
 
 
-@pytest.fixture
-def pipe():
-    r, w = os.pipe()
-    yield r, w
-    os.close(r)
-    os.close(w)
-
-
 def pending_read(ring, fd):
     op = ring.queue(ops.read(fd, bytearray(8), 8, -1))
     ring.submit()
@@ -199,49 +191,52 @@ def test_buffer_lives_until_the_final_cqe(ring, pipe):
     assert alive() is None
 
 
-def test_cancelled_accept_that_still_returned_an_fd_is_closed(ring):
-    require_op(Opcode.ACCEPT)
+@pytest.fixture
+def listener():
+    """A TCP socket listening on loopback."""
     with socket.socket() as srv:
         srv.bind(("127.0.0.1", 0))
         srv.listen(4)
-        acc = ring.accept(srv.fileno())
-        ring.submit()
-        with socket.create_connection(srv.getsockname()):
-            # The connection was accepted inside the kernel as connect() returned; our cancel
-            # finds nothing to cancel, but we asked, so the new fd must not reach anyone.
-            c = ring.cancel(acc)
-            ring.submit_and_wait(2, timeout=5)
-        assert c.res == ENOENT
-        assert acc.res == ECANCELED and acc.discarded_fd >= 0
-        with pytest.raises(OSError) as info:
-            os.fstat(acc.discarded_fd)
-        assert info.value.errno == errno.EBADF
+        yield srv
 
 
-def test_accept_cancelled_by_fd_all_does_not_leak(ring):
+def test_cancelled_accept_that_still_returned_an_fd_is_closed(ring, listener):
     require_op(Opcode.ACCEPT)
-    with socket.socket() as srv:
-        srv.bind(("127.0.0.1", 0))
-        srv.listen(4)
-        acc = ring.accept(srv.fileno())
-        ring.submit()
-        with socket.create_connection(srv.getsockname()):
-            c = ring.cancel_fd(srv.fileno(), ALL)
-            ring.submit_and_wait(2, timeout=5)
-        assert c.res == 0                  # ALL: nothing was left to cancel
-        assert acc.res == ECANCELED and acc.discarded_fd >= 0
-
-
-def test_accept_cancelled_while_waiting(ring):
-    require_op(Opcode.ACCEPT)
-    with socket.socket() as srv:
-        srv.bind(("127.0.0.1", 0))
-        srv.listen(4)
-        acc = ring.accept(srv.fileno())
-        ring.submit()
+    srv = listener
+    acc = ring.accept(srv.fileno())
+    ring.submit()
+    with socket.create_connection(srv.getsockname()):
+        # The connection was accepted inside the kernel as connect() returned; our cancel
+        # finds nothing to cancel, but we asked, so the new fd must not reach anyone.
         c = ring.cancel(acc)
         ring.submit_and_wait(2, timeout=5)
-        assert (c.res, acc.res, acc.discarded_fd) == (0, ECANCELED, -1)
+    assert c.res == ENOENT
+    assert acc.res == ECANCELED and acc.discarded_fd >= 0
+    with pytest.raises(OSError) as info:
+        os.fstat(acc.discarded_fd)
+    assert info.value.errno == errno.EBADF
+
+
+def test_accept_cancelled_by_fd_all_does_not_leak(ring, listener):
+    require_op(Opcode.ACCEPT)
+    srv = listener
+    acc = ring.accept(srv.fileno())
+    ring.submit()
+    with socket.create_connection(srv.getsockname()):
+        c = ring.cancel_fd(srv.fileno(), ALL)
+        ring.submit_and_wait(2, timeout=5)
+    assert c.res == 0                  # ALL: nothing was left to cancel
+    assert acc.res == ECANCELED and acc.discarded_fd >= 0
+
+
+def test_accept_cancelled_while_waiting(ring, listener):
+    require_op(Opcode.ACCEPT)
+    srv = listener
+    acc = ring.accept(srv.fileno())
+    ring.submit()
+    c = ring.cancel(acc)
+    ring.submit_and_wait(2, timeout=5)
+    assert (c.res, acc.res, acc.discarded_fd) == (0, ECANCELED, -1)
 
 
 def test_cancel_a_chain(ring, pipe):

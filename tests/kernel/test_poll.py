@@ -18,13 +18,6 @@ F_MORE = int(CqeFlags.MORE)
 
 
 @pytest.fixture
-def pipe(fds):
-    r, w = os.pipe()
-    fds.extend((r, w))
-    return r, w
-
-
-@pytest.fixture
 def sockpair(fd_guard):
     a, b = socket.socketpair()
     yield a, b

@@ -33,14 +33,6 @@ def elapsed(fn):
     return result, time.monotonic() - start
 
 
-@pytest.fixture
-def pipe():
-    r, w = os.pipe()
-    yield r, w
-    os.close(r)
-    os.close(w)
-
-
 def test_relative_timeout_expires(ring):
     op = ring.timeout(0.02)
     _, took = elapsed(lambda: ring.submit_and_wait(1))
