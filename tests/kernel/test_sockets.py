@@ -833,3 +833,16 @@ def test_ring_methods_keep_the_helpers_own_flags_and_buf_group(ring, tcp_pair):
         ring.queue(cancel_sqe(recv))
         wait_until(ring, lambda: recv.done and ring.in_flight == 0)
         assert (recv.res, recv.cqe_flags) == (-errno.ECANCELED, 0)
+
+
+def test_recv_zc_without_a_zcrx_queue_is_refused(ring):
+    """Zero-copy receive needs a NIC queue registered with IORING_REGISTER_ZCRX_IFQ (none
+    exists on loopback): the kernel answers the SQE with -EINVAL."""
+    require_op(Opcode.RECV_ZC)
+    a, b = socket.socketpair()
+    try:
+        op = run(ring, net.recv_zc(a.fileno(), 0, 0))
+        assert (op.res, op.cqe_flags) == (-errno.EINVAL, 0)
+    finally:
+        a.close()
+        b.close()

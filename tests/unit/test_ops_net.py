@@ -108,6 +108,12 @@ GOLDEN = [
      lambda s: expect(Opcode.SEND, fd=9, addr=addr(s, 0), len=7, op_flags=socket.MSG_DONTWAIT,
                       off=addr(s, 1), file_index=16),
      [DATA, SIN]),
+    ("recv_zc", lambda: net.recv_zc(7, 4096, 1, 0x40),
+     lambda s: expect(Opcode.RECV_ZC, fd=7, len=4096, file_index=1, op_flags=0x40,
+                      ioprio=RecvSendFlags.RECV_MULTISHOT), []),
+    ("recv_zc poll_first", lambda: net.recv_zc(7, 0, 0, poll_first=True),
+     lambda s: expect(Opcode.RECV_ZC, fd=7,
+                      ioprio=RecvSendFlags.RECV_MULTISHOT | RecvSendFlags.RECVSEND_POLL_FIRST), []),
     ("send_bundle", lambda: net.send_bundle(9, 4096, socket.MSG_MORE),
      lambda s: expect(Opcode.SEND, fd=9, len=4096, op_flags=socket.MSG_MORE,
                       ioprio=RecvSendFlags.RECVSEND_BUNDLE), []),
@@ -380,3 +386,10 @@ BAD = [
 def test_bad_input_is_rejected(call, exc):
     with pytest.raises(exc):
         call()
+
+
+
+@pytest.mark.parametrize("args", [(7, -1, 0), (7, 0, -1), ("7", 0, 0), (7, 0, 0, 1 << 32)])
+def test_recv_zc_rejects_bad_input(args):
+    with pytest.raises((TypeError, ValueError)):
+        net.recv_zc(*args)

@@ -26,7 +26,7 @@ __all__ = [
     "accept", "accept_direct", "multishot_accept", "multishot_accept_direct",
     "send", "sendto", "send_bundle", "send_zc", "send_zc_fixed",
     "sendmsg", "sendmsg_zc", "sendmsg_zc_fixed",
-    "recv", "recv_select", "recv_multishot", "recvmsg", "recvmsg_multishot",
+    "recv", "recv_select", "recv_multishot", "recv_zc", "recvmsg", "recvmsg_multishot",
     "shutdown", "cmd_sock", "cmd_getsockname",
     "SockaddrOut", "RecvmsgOut", "RecvmsgMultishotOut", "RecvMsg",
     "encode_ancillary", "decode_ancillary",
@@ -561,6 +561,21 @@ def recv_multishot(fd: int, flags: int = 0, *, buf_group: int) -> Sqe:
     s.op_flags = check_u32(flags, "flags")
     s.ioprio |= RecvSendFlags.RECV_MULTISHOT
     return _select(s, buf_group)
+
+
+@prep(Opcode.RECV_ZC)
+def recv_zc(fd: int, len: int, ifq_idx: int, msg_flags: int = 0, *, poll_first: bool = False) -> Sqe:
+    """IORING_OP_RECV_ZC: zero-copy receive through the zcrx interface queue `ifq_idx`
+    registered with IORING_REGISTER_ZCRX_IFQ (NIC support needed); always multishot, each
+    CQE (CQE32) pointing into the queue's area. liburing has no helper for it: the fields
+    follow the kernel (ioprio holds RECV_MULTISHOT, the queue index shares file_index's
+    slot, len caps the total, 0 for no cap). A ring without that queue answers -EINVAL."""
+    s = sqe(Opcode.RECV_ZC, check_fd(fd))
+    s.len = check_u32(len, "len")
+    s.file_index = check_int(ifq_idx, "ifq_idx", 0, 0x7FFFFFFF)
+    s.op_flags = check_u32(msg_flags, "msg_flags")
+    s.ioprio = RecvSendFlags.RECV_MULTISHOT | (RecvSendFlags.RECVSEND_POLL_FIRST if poll_first else 0)
+    return s
 
 
 def _check_sizes(name_size: int, control_size: int) -> tuple[int, int]:
