@@ -596,3 +596,23 @@ def test_waiting_for_more_cqes_than_ops_in_flight_returns(ring):
     assert ring.submit_and_wait(5) == 1  # only one op could ever complete: no hang
     assert op.done and time.monotonic() - t0 < 1
     assert ring.submit_and_wait(3) == 0  # nothing in flight at all
+
+
+def test_defer_taskrun_ring_from_another_thread_is_a_clear_error(make_ring):
+    r = make_ring(8, flags=SetupFlags.SINGLE_ISSUER | SetupFlags.DEFER_TASKRUN)
+    errors = []
+
+    def other_thread():
+        try:
+            r.nop()
+            r.submit_and_wait(1)
+        except BaseException as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=other_thread)
+    t.start()
+    t.join(10)
+    assert len(errors) == 1 and isinstance(errors[0], RuntimeError)
+    assert "SINGLE_ISSUER" in str(errors[0])
+    r.submit_and_wait(1)  # the creating thread still drives it; the NOP completes
+    assert r.in_flight == 0
