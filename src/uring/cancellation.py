@@ -77,23 +77,6 @@ class _Unmark:
 class CancelMixin:
     """Ring.cancel(), cancel64(), cancel_fd(), timeout_remove() and sync_cancel()."""
 
-    # Accept ops in flight by user_data -> (op, fd, fixed): the core's Op does not keep the
-    # fd it was queued with, and an fd-wide cancel must know which accepts it will hit so that
-    # a connection accepted anyway is closed rather than leaked.
-    _accepts: dict
-
-    def queue(self, sqe: Sqe) -> Op:  # type: ignore[override]
-        op = super().queue(sqe)  # type: ignore[misc]
-        if op.opcode == _ACCEPT:
-            accepts = self.__dict__.get("_accepts")
-            if accepts is None:
-                accepts = self._accepts = {}
-            accepts[op.user_data] = (op, sqe.fd, bool(sqe.flags & _FIXED_FILE))
-            if len(accepts) > 64:
-                for key in [k for k, v in accepts.items() if v[0].done]:
-                    del accepts[key]
-        return op
-
     # -- choosing the ops a cancel will hit ------------------------------------------
 
     def _cancel_targets(self, user_data: int | None, fd: int | None, flags: int,
@@ -106,9 +89,12 @@ class CancelMixin:
         if not by_user_data and not flags & _ALL:
             return []          # the first of several matches: the kernel does not say which
         if fd is not None:
+            # Only accepts: for them the SQE's fd is the file the kernel matches, and they are
+            # the fd-creating ops whose late success must be closed rather than leaked.
             fixed = bool(flags & _FD_FIXED)
-            accepts = self.__dict__.get("_accepts") or {}
-            candidates = [op for op, afd, afixed in accepts.values() if afd == fd and afixed == fixed]
+            candidates = [op for op in self.ops_in_flight()  # type: ignore[attr-defined]
+                          if op.opcode == _ACCEPT and op.fd == fd
+                          and bool(op.sqe_flags & _FIXED_FILE) == fixed]
         else:
             candidates = self.ops_in_flight()  # type: ignore[attr-defined]
         return [op for op in candidates

@@ -93,7 +93,7 @@ def setup_error(err: int, flags: int) -> OSError | UringError:
     if err == _errno.ENOSYS:
         return UnsupportedFeature(f"this kernel (Linux {kernel_release()}) has no io_uring")
     if err == _errno.ENOMEM:
-        return MemoryError(f"io_uring_setup: ENOMEM (ring memory counts against RLIMIT_MEMLOCK on old kernels)")
+        return MemoryError("io_uring_setup: ENOMEM (ring memory counts against RLIMIT_MEMLOCK on old kernels)")
     if err == _errno.EINVAL and flags:
         return OSError(err, f"io_uring_setup rejected the parameters (EINVAL) with flags {_flag_names(flags)}")
     return OSError(err, f"io_uring_setup: {os.strerror(err)}")

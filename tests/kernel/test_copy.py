@@ -10,7 +10,6 @@ import shutil
 
 import pytest
 
-from uring import Ring
 from uring.cli import cp_cmd
 from uring.copy import copyfile
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import os
 
-import pytest
 
 from uring import ops
 from uring._uapi import SqeFlags

@@ -10,7 +10,7 @@ import pytest
 
 from uring import ops
 from uring._uapi import (IORING_FILE_INDEX_ALLOC, IORING_FIXED_FD_NO_CLOEXEC,
-                         IORING_REGISTER_FILES_SKIP, OPEN_HOW, SQE, SQE_FIELDS, Opcode, SqeFlags)
+                         IORING_REGISTER_FILES_SKIP, OPEN_HOW, Opcode, SqeFlags)
 from uring.ops import fs
 from tests.support import expect, pinned, sqe_dict as fields
 from uring.ops._common import AT_FDCWD, HELPERS

@@ -12,7 +12,7 @@ import struct
 import pytest
 
 from uring._uapi import (
-    IORING_FILE_INDEX_ALLOC, RECVMSG_OUT, SQE, SQE_FIELDS, AcceptFlags, Opcode, RecvSendFlags,
+    IORING_FILE_INDEX_ALLOC, RECVMSG_OUT, AcceptFlags, Opcode, RecvSendFlags,
     SocketCmd, SqeFlags,
 )
 from uring.ops import net

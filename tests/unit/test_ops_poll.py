@@ -12,7 +12,6 @@ import pytest
 from tests.support import golden, sqe_tuple as fields
 
 from uring import Op, Ring, ops
-from uring._uapi import SQE
 from uring.ops import poll
 
 U64_MAX = 0xFFFFFFFFFFFFFFFF

@@ -12,7 +12,6 @@ import pytest
 from tests.support import golden, sqe_tuple as fields
 
 from uring import Ring, ops
-from uring._uapi import SQE
 from uring.ops import rw
 
 U64_MAX = 0xFFFFFFFFFFFFFFFF
