@@ -269,3 +269,19 @@ def test_a_chain_member_waiting_for_its_turn_cannot_be_found(ring, pipe):
     ch.wait(timeout=5)
     ring.wait_for(c2, timeout=5)
     assert [m.outcome for m in ch] == [Outcome.CANCELLED, Outcome.CHAIN_BROKEN]
+
+
+def test_cancel_by_registered_file_index(ring, pipe):
+    """IORING_ASYNC_CANCEL_FD_FIXED: the fd is a slot of the registered file table."""
+    ring.register_files([pipe[0]])
+    try:
+        rd = ring.queue(ops.read(0, bytearray(8), 8, -1).set(flags=SqeFlags.FIXED_FILE))
+        ring.submit()
+        c = ring.cancel_fd(0, CancelFlags.FD_FIXED)
+        ring.submit_and_wait(2, timeout=5)
+        assert (c.res, rd.res) == (0, ECANCELED)
+        miss = ring.cancel_fd(0, CancelFlags.FD_FIXED)  # nothing left on slot 0
+        ring.submit_and_wait(1, timeout=5)
+        assert miss.res == ENOENT
+    finally:
+        ring.unregister_files()
