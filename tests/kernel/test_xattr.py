@@ -46,7 +46,7 @@ def test_fsetxattr_then_fgetxattr(ring, xfile):
     assert os.getxattr(path, "user.k") == VALUE
     op = run(ring, ops.fgetxattr(fd, "user.k", 64))
     assert op.res == len(VALUE)
-    assert op.out.decode(op) == VALUE and op.out.decode(op.res) == VALUE
+    assert op.out.value == op.out.decode(op) == op.out.decode(op.res) == VALUE
 
 
 def test_setxattr_then_getxattr_by_path(ring, xfile):

@@ -454,18 +454,29 @@ def link(oldpath: PathLike, newpath: PathLike, flags: int = 0) -> Sqe:
 
 
 class XattrValue:
-    """Decoder of the value a getxattr/fgetxattr reads: `decode(op)` (or decode(op.res))
-    returns the attribute's bytes once the op is done. With a size of 0 nothing is read and
+    """Decoder of the value a getxattr/fgetxattr reads: `.value` (or `decode(op)`) is the
+    attribute's bytes once the op is done. With a size of 0 nothing is read and
     the res is the attribute's size."""
 
-    __slots__ = ("buffer",)
+    __slots__ = ("buffer", "_res")
 
     def __init__(self, size: int) -> None:
         self.buffer = bytearray(size)
+        self._res: int | None = None
+
+    def _finish(self, op: Op) -> None:
+        self._res = op.res
 
     @property
     def size(self) -> int:
         return len(self.buffer)
+
+    @property
+    def value(self) -> bytes:
+        """The attribute's bytes once the op completed (its error raised if it failed)."""
+        if self._res is None:
+            raise ValueError("the getxattr op has not completed")
+        return self.decode(self._res)
 
     def decode(self, res: Union[int, Op]) -> bytes:
         """The value, given the op (its error is raised if it failed) or its CQE res."""

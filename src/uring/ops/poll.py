@@ -122,14 +122,23 @@ def epoll_ctl(epfd: int, fd: int, op: int, events: int | None, data: int | None 
 
 
 class EpollEvents:
-    """Op.out of epoll_wait: call it with the op's result to get the ready events as
-    (events, data) pairs. Holds the array the kernel wrote them into."""
+    """Op.out of epoll_wait: `.events` (or calling it with the op's res) gives the ready
+    events as (events, data) pairs. Holds the array the kernel wrote them into."""
 
-    __slots__ = ("array", "maxevents")
+    __slots__ = ("array", "maxevents", "_res")
 
     def __init__(self, maxevents: int) -> None:
         self.maxevents = maxevents
         self.array = bytearray(EPOLL_EVENT.size * maxevents)
+        self._res = 0
+
+    def _finish(self, op) -> None:
+        self._res = op.res
+
+    @property
+    def events(self) -> list[tuple[int, int]]:
+        """The ready (events, data) pairs once the op completed (empty on error)."""
+        return self(self._res)
 
     def __call__(self, res: int) -> list[tuple[int, int]]:
         """The first `res` events (none if res is an error)."""
@@ -145,8 +154,8 @@ class EpollEvents:
 @prep(Opcode.EPOLL_WAIT)
 def epoll_wait(fd: int, maxevents: int, flags: int = 0) -> Sqe:
     """IORING_OP_EPOLL_WAIT (kernel 6.15+): wait for events on the epoll instance fd and
-    complete with how many were reaped (at most maxevents). ``op.out(op.result)`` returns
-    them as (events, data) pairs."""
+    complete with how many were reaped (at most maxevents). ``op.out.events`` lists them as
+    (events, data) pairs."""
     s = sqe(Opcode.EPOLL_WAIT, check_fd(fd))
     check_int(maxevents, "maxevents", 1, _EP_MAX_EVENTS)
     s.op_flags = check_u32(flags, "flags")
