@@ -54,6 +54,16 @@ def pipe(fds):
 
 
 @pytest.fixture
+def listener():
+    """A TCP socket listening on loopback (127.0.0.1, a free port)."""
+    import socket
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(4)
+        yield srv
+
+
+@pytest.fixture
 def ring(fd_guard):
     from uring import Ring
     r = Ring(64)

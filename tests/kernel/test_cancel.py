@@ -191,15 +191,6 @@ def test_buffer_lives_until_the_final_cqe(ring, pipe):
     assert alive() is None
 
 
-@pytest.fixture
-def listener():
-    """A TCP socket listening on loopback."""
-    with socket.socket() as srv:
-        srv.bind(("127.0.0.1", 0))
-        srv.listen(4)
-        yield srv
-
-
 def test_cancelled_accept_that_still_returned_an_fd_is_closed(ring, listener):
     require_op(Opcode.ACCEPT)
     srv = listener

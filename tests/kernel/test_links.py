@@ -256,14 +256,6 @@ def test_durable_write(ring, tmp_path):
         os.close(fd)
 
 
-@pytest.fixture
-def listener():
-    with socket.socket() as srv:
-        srv.bind(("127.0.0.1", 0))
-        srv.listen(4)
-        yield srv
-
-
 def test_connect_with_timeout(ring, listener):
     require_op(Opcode.CONNECT, Opcode.LINK_TIMEOUT)
     with socket.socket() as cli:
