@@ -811,11 +811,12 @@ cdef class RingCore:
         """The SQ is full: hand what is queued to the kernel so slots free up."""
         cdef int tries = 0
         while self.sqe_tail - u_load_acquire(self.sq_khead) >= self.sq_entries:
-            if self.setup_flags & SETUP_SQPOLL:
+            # Publishes the tail (and wakes an idle SQ thread): nothing frees before that.
+            self._submit(0, 0)
+            if (self.setup_flags & SETUP_SQPOLL and
+                    self.sqe_tail - u_load_acquire(self.sq_khead) >= self.sq_entries):
                 # The SQ thread frees slots as it consumes; wait for it to do so.
                 self._enter(0, 0, ENTER_SQ_WAIT, NULL, 0)
-            else:
-                self._submit(0, 0)
             tries += 1
             if tries > 1000:
                 raise _errors.SubmissionQueueFull(

@@ -70,6 +70,7 @@ def test_sqarray_fallback_path_works(make_ring):
 
 
 @pytest.mark.parametrize("flags", [
+    SetupFlags.SQPOLL,
     SetupFlags.SUBMIT_ALL,
     SetupFlags.COOP_TASKRUN,
     SetupFlags.COOP_TASKRUN | SetupFlags.TASKRUN_FLAG,
