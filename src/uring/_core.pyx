@@ -6,14 +6,13 @@ cimport cython
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, int32_t, uint64_t, int64_t
 from libc.string cimport memset, memcpy
 from libc.stdlib cimport malloc, realloc, free
-from libc.errno cimport errno, EINTR, EAGAIN, EBUSY, ETIME, EINVAL, ENOMEM
+from libc.errno cimport errno, EINTR, EAGAIN, EBUSY, ETIME, EINVAL
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE, PyBUF_WRITABLE
 from cpython.ref cimport PyObject, Py_INCREF, Py_DECREF
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.bytes cimport PyBytes_FromStringAndSize
 
 import os as _os
-import threading as _threading
 import warnings as _warnings
 from time import monotonic as _monotonic
 
@@ -140,8 +139,6 @@ cdef enum:
     OP_SOCKET = 45
     OP_FIXED_FD_INSTALL = 54
     OP_NOP = 0
-    OP_READV = 1
-    OP_WRITEV = 2
     OP_READ_FIXED = 4
     OP_WRITE_FIXED = 5
     OP_ASYNC_CANCEL = 14
@@ -172,16 +169,16 @@ cdef enum:
     OFF_CQ_RING = 0x8000000
     OFF_SQES = 0x10000000
     REAP_BATCH = 256
-    ST_QUEUED = 0      # SQE written, not yet handed to the kernel
-    ST_DONE = 2        # final CQE seen
+    ST_IN_FLIGHT = 0   # queued or submitted: the kernel may still touch its pins
+    ST_DONE = 1        # final CQE seen
 
-# user_data layout: generation in the high 32 bits, slot index in the low 32.
-# Bit 63 marks the core's own requests (the cancel-all at close), never an Op.
+# user_data layout: generation (< 2**31) in the high 32 bits, slot index in the low 32,
+# so an Op's user_data never has bit 63 set: INTERNAL_BIT alone tags the core's own
+# cancel-all at close, and other bit-63 values are free for MSG_RING messages.
 cdef uint64_t INTERNAL_BIT = 0x8000000000000000
 cdef uint32_t GEN_MASK = 0x7FFFFFFF
 cdef unsigned REAP_ALL = 0xFFFFFFFF
 
-# Op states
 
 cdef int _fork_generation = 0
 
@@ -591,7 +588,6 @@ cdef class RingCore:
     cdef uint32_t cap
     cdef readonly uint32_t in_flight
     cdef readonly uint64_t stale_cqes
-    cdef readonly uint32_t queued
     # probe
     cdef uint8_t supported[256]
     cdef readonly int last_op
@@ -854,7 +850,6 @@ cdef class RingCore:
         Py_INCREF(op)
         self.slots[slot] = <PyObject *>op
         self.in_flight += 1
-        self.queued += 1
 
     cdef inline void _retire(self, Op op) noexcept:
         """Give back the op's slot; the caller owns the table's reference afterwards."""
@@ -869,7 +864,6 @@ cdef class RingCore:
     cdef inline void _unqueue_last(self, Op op) noexcept:
         """Undo the SQE just taken for `op` (its buffer could not be pinned)."""
         self.sqe_tail -= 1
-        self.queued -= 1
         self.last_sqe_flags = NULL
         self._retire(op)
         op._release_pins()
@@ -972,7 +966,7 @@ cdef class RingCore:
             raise
         op._buffer = None
         op._more = None
-        op.state = ST_QUEUED
+        op.state = ST_IN_FLIGHT
         op._res = 0
         op._flags = 0
         self._enlist(op, op.opcode, sqe)
@@ -1048,7 +1042,6 @@ cdef class RingCore:
         cdef uint32_t to_submit
         cdef uint32_t kflags
         u_store_release(self.sq_ktail, tail)
-        self.queued = 0
         if wait_nr > self.cq_entries:
             wait_nr = self.cq_entries   # the kernel counts CQ tail movement: never ask for more than fits
         if self.setup_flags & SETUP_SQPOLL:
