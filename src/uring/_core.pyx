@@ -489,13 +489,6 @@ cdef inline void _fill_rw(u_sqe *sqe, uint8_t opcode, int32_t fd, uint64_t addr,
     sqe.off = offset
 
 
-def prep_rw_bytes(uint8_t opcode, int32_t fd, uint64_t addr, uint32_t length, uint64_t offset):
-    """The SQE bytes the core's fast paths write (for golden tests of the fast paths)."""
-    cdef u_sqe sqe
-    _fill_rw(&sqe, opcode, fd, addr, length, offset)
-    return PyBytes_FromStringAndSize(<char *>&sqe, 64)
-
-
 cdef class BufRingMemory:
     """The shared memory of a provided-buffer ring (IORING_REGISTER_PBUF_RING): `entries`
     16-byte {addr, len, bid} slots the kernel picks from, and the 16-bit tail we publish."""

@@ -7,7 +7,7 @@ import errno
 import inspect
 from datetime import timedelta
 from functools import wraps
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from uring import ops as _ops
 from uring._core import Op, RingCore, Sqe
@@ -143,11 +143,11 @@ def _method(name: str, fn: Callable[..., Sqe]) -> Callable[..., Op]:
     return method
 
 
-def _install_prep_methods(cls: type, names: Iterable[str]) -> None:
-    for name in names:
-        if name in cls.__dict__ or any(name in base.__dict__ for base in cls.__mro__[1:]):
+def _install_prep_methods(cls: type, helpers: dict[str, Callable[..., Sqe]]) -> None:
+    for name, fn in helpers.items():
+        if any(name in klass.__dict__ for klass in cls.__mro__):
             continue  # the compiled fast paths (nop, read, write, ...) win
-        setattr(cls, name, _method(name, _ops.helpers()[name]))
+        setattr(cls, name, _method(name, fn))
 
 
 _install_prep_methods(Ring, _ops.helpers())
