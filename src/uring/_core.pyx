@@ -11,6 +11,7 @@ from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE, 
 from cpython.ref cimport PyObject, Py_INCREF, Py_DECREF
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.pythread cimport PyThread_get_thread_ident
 
 import os as _os
 import warnings as _warnings
@@ -73,6 +74,19 @@ cdef extern from *:
         return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, (off_t)off);
     }
     #define U_MAP_FAILED MAP_FAILED
+    /* Frames of the calling thread inside any ring's core: close() from a callback or a
+       signal handler (depth > 0) must defer the unmap instead of waiting for itself. */
+    static __thread int u_tl_depth = 0;
+    static inline void u_tl_enter(void) { u_tl_depth++; }
+    static inline void u_tl_leave(void) { u_tl_depth--; }
+    static inline int u_tl_get(void) { return u_tl_depth; }
+    static inline void u_cpu_relax(void) {
+    #if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+    #elif defined(__aarch64__)
+        __asm__ __volatile__("yield");
+    #endif
+    }
     """
     struct u_sqe:
         uint8_t opcode
@@ -130,6 +144,11 @@ cdef extern from *:
     void *U_MAP_FAILED
     int munmap(void *addr, size_t length) nogil
     int close(int fd) nogil
+    int usleep(unsigned usec) nogil
+    void u_tl_enter() nogil
+    void u_tl_leave() nogil
+    int u_tl_get() nogil
+    void u_cpu_relax() nogil
 
 # Kernel values used by the core itself (the full ABI lives in _uapi.py).
 cdef enum:
@@ -144,6 +163,19 @@ cdef enum:
     OP_ASYNC_CANCEL = 14
     OP_READ = 22
     OP_WRITE = 23
+    OP_SEND = 26
+    OP_RECV = 27
+    OP_MSG_RING = 40
+    IOSQE_BUFFER_SELECT = 32
+    IOSQE_CQE_SKIP_SUCCESS = 64
+    RECV_MULTISHOT = 2
+    REGISTER_SEND_MSG_RING = 31
+    ENTER_REGISTERED_RING = 16
+    SETUP_TASKRUN_FLAG = 1 << 9
+    SETUP_SINGLE_ISSUER = 1 << 12
+    CQ_EVENTFD_DISABLED = 1
+    OFF_PBUF_RING = 0x80000000
+    SQPOLL_SPINS = 2000
     SETUP_IOPOLL = 1
     SETUP_SQPOLL = 2
     SETUP_SQE128 = 1 << 10
@@ -219,6 +251,14 @@ cdef inline int64_t _nbytes(object nbytes) except? -2:
     return <int64_t>nbytes
 
 
+cdef inline uint32_t _u32(object value, str name) except? 0xFFFFFFFF:
+    if type(value) is not int and (not isinstance(value, int) or isinstance(value, bool)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 0 or value > 0xFFFFFFFF:
+        raise ValueError(f"{name} must be in [0, 2**32-1], got {value}")
+    return <uint32_t>value
+
+
 cdef class Pin:
     """Holds a buffer export of a Python object so its memory can neither move nor be
     freed while the kernel may touch it; released when the Pin is dropped."""
@@ -256,19 +296,27 @@ cdef class Pin:
 
 cdef class Sqe:
     """One submission queue entry as a value: 64 bytes (128 with SQE128) plus the Python
-    objects the kernel will dereference through it. Filled by the prep helpers in `ops`."""
+    objects the kernel will dereference through it. Filled by the prep helpers in `ops`.
+
+    Once a prep helper has returned it, the SQE is sealed: the fields the kernel reads as
+    pointers or lengths (opcode, addr, len, off/addr2, addr3, op_flags, the command area)
+    can no longer be changed behind its pins, and the pins cannot be dropped
+    (`sqe.pins` is a copy). `unsafe_set()` writes raw fields anyway, for experts who pin
+    what they point at themselves."""
     cdef u_sqe s
     cdef uint8_t ext[64]
-    cdef public list pins
+    cdef list _pins
     cdef public bint big
     cdef public object context
     cdef public object out
+    cdef readonly bint sealed
 
     def __cinit__(self):
         memset(&self.s, 0, sizeof(u_sqe))
         memset(self.ext, 0, 64)
-        self.pins = []
+        self._pins = []
         self.big = False
+        self.sealed = False
 
     def set(self, *, flags=None, ioprio=None, personality=None, buf_group=None, file_index=None,
             context=None) -> Sqe:
@@ -284,6 +332,9 @@ cdef class Sqe:
         if personality is not None:
             self.s.personality = <uint16_t>personality
         if buf_group is not None:
+            buf_group = getattr(buf_group, "bgid", buf_group)  # a BufferRing names its group
+            if buf_group < 0 or buf_group > 0xFFFF:
+                raise ValueError(f"buf_group must be in [0, 65535], got {buf_group}")
             self.s.buf_index = <uint16_t>buf_group
             self.s.flags |= 32  # IOSQE_BUFFER_SELECT: a buffer group means the kernel picks
         if file_index is not None:
@@ -294,13 +345,48 @@ cdef class Sqe:
 
     def pin(self, obj, bint writable=False) -> Pin:
         """Pin `obj` for the op's lifetime and return the Pin (its .addr goes in the SQE)."""
+        self._unsealed("pin")
         cdef Pin p = Pin(obj, writable)
-        self.pins.append(p)
+        self._pins.append(p)
         return p
 
     def keep(self, obj):
         """Keep a Python object alive for the op's lifetime (a ctypes struct, a list)."""
-        self.pins.append(obj)
+        self._pins.append(obj)
+
+    @property
+    def pins(self) -> list:
+        """What the op keeps alive (a copy: pins are dropped only at the final CQE)."""
+        return list(self._pins)
+
+    def _seal(self):
+        """Called once the prep helper is done: pointer fields become read-only."""
+        self.sealed = True
+        return self
+
+    cdef inline int _unsealed(self, str field) except -1:
+        if self.sealed:
+            raise AttributeError(
+                f"{field} of a prepared SQE is read-only: the kernel would read it as a pointer or "
+                "length behind the buffers pinned for it; prepare a new SQE, or use "
+                "sqe.unsafe_set() if you pin what it points at yourself")
+        return 0
+
+    def unsafe_set(self, **fields) -> Sqe:
+        """UNSAFE: write raw SQE fields (opcode, fd, off, addr2, addr, len, op_flags, buf_index,
+        personality, file_index, addr3) on a prepared SQE, bypassing the pins. Whatever an
+        address points at must stay alive and large enough until the op's final CQE: the
+        library cannot check it, and a mistake lets the kernel write into freed memory."""
+        sealed = self.sealed
+        self.sealed = False
+        try:
+            for name, value in fields.items():
+                if name not in _RAW_FIELDS:
+                    raise AttributeError(f"no raw SQE field {name!r}")
+                setattr(self, name, value)
+        finally:
+            self.sealed = sealed
+        return self
 
     def __bytes__(self):
         cdef uint8_t buf[128]
@@ -309,7 +395,8 @@ cdef class Sqe:
         return PyBytes_FromStringAndSize(<char *>buf, 128 if self.big else 64)
 
     def set_cmd(self, bytes data):
-        """Write the command area (uring_cmd): 16 bytes, or 80 with SQE128."""
+        """Write the command area (uring_cmd): 16 bytes, or 80 with SQE128. The payload is
+        the driver's business: an address inside it is not pinned by the library."""
         cdef Py_ssize_t n = len(data)
         if n > 80:
             raise ValueError("uring_cmd payload is at most 80 bytes (SQE128)")
@@ -323,7 +410,9 @@ cdef class Sqe:
 
     property opcode:
         def __get__(self): return self.s.opcode
-        def __set__(self, uint8_t v): self.s.opcode = v
+        def __set__(self, uint8_t v):
+            self._unsealed("opcode")
+            self.s.opcode = v
     property flags:
         def __get__(self): return self.s.flags
         def __set__(self, uint8_t v): self.s.flags = v
@@ -335,19 +424,29 @@ cdef class Sqe:
         def __set__(self, int32_t v): self.s.fd = v
     property off:
         def __get__(self): return self.s.off
-        def __set__(self, uint64_t v): self.s.off = v
+        def __set__(self, uint64_t v):
+            self._unsealed("off")
+            self.s.off = v
     property addr2:
         def __get__(self): return self.s.off
-        def __set__(self, uint64_t v): self.s.off = v
+        def __set__(self, uint64_t v):
+            self._unsealed("addr2")
+            self.s.off = v
     property addr:
         def __get__(self): return self.s.addr
-        def __set__(self, uint64_t v): self.s.addr = v
+        def __set__(self, uint64_t v):
+            self._unsealed("addr")
+            self.s.addr = v
     property len:
         def __get__(self): return self.s.len
-        def __set__(self, uint32_t v): self.s.len = v
+        def __set__(self, uint32_t v):
+            self._unsealed("len")
+            self.s.len = v
     property op_flags:
         def __get__(self): return self.s.op_flags
-        def __set__(self, uint32_t v): self.s.op_flags = v
+        def __set__(self, uint32_t v):
+            self._unsealed("op_flags")
+            self.s.op_flags = v
     property user_data:
         def __get__(self): return self.s.user_data
         def __set__(self, uint64_t v): self.s.user_data = v
@@ -368,7 +467,14 @@ cdef class Sqe:
         def __set__(self, int32_t v): self.s.file_index = v
     property addr3:
         def __get__(self): return self.s.addr3
-        def __set__(self, uint64_t v): self.s.addr3 = v
+        def __set__(self, uint64_t v):
+            self._unsealed("addr3")
+            self.s.addr3 = v
+
+
+_RAW_FIELDS = frozenset(("opcode", "fd", "off", "addr2", "addr", "len", "op_flags", "buf_index",
+                         "buf_group", "personality", "file_index", "splice_fd_in", "addr3", "ioprio",
+                         "flags", "user_data"))
 
 
 # Not GC-tracked: ops are created and freed at NOP rates, and a tracked object would make
@@ -401,6 +507,10 @@ cdef class Op:
     cdef readonly int32_t fd
     cdef uint32_t length
     cdef int32_t buf_index
+    # The second 16 bytes of a CQE32 completion (uring_cmd results), latest CQE's.
+    cdef uint64_t big0
+    cdef uint64_t big1
+    cdef bint has_big
 
     # No __dealloc__: an Op only holds a buffer view while it sits in a ring's table, and
     # every way out of the table releases it (final CQE, _unqueue_last, RingCore dealloc);
@@ -464,6 +574,14 @@ cdef class Op:
             return None
         return _errors.error_for(-self._res, self)
 
+    @property
+    def cqe_extra(self):
+        """The extra 16 bytes of the latest CQE on a CQE32 ring (big_cqe[0], big_cqe[1]),
+        or None on a ring with 16-byte CQEs."""
+        if not self.has_big:
+            return None
+        return (self.big0, self.big1)
+
     def take_cqes(self) -> list:
         """(res, flags) of the CQEs posted with F_MORE so far (multishot, zero-copy), cleared."""
         more = self._more
@@ -498,16 +616,24 @@ cdef class BufRingMemory:
     cdef readonly uint32_t mask
     cdef uint16_t local_tail
 
-    def __cinit__(self, uint32_t entries):
+    def __cinit__(self, uint32_t entries, int ring_fd=-1, uint16_t bgid=0):
+        """Anonymous memory we register, or (ring_fd >= 0) the memory the kernel allocated
+        for group `bgid` at registration with IOU_PBUF_RING_MMAP, mapped from the ring fd."""
         if entries == 0 or entries > 32768 or (entries & (entries - 1)):
             raise ValueError(f"buffer ring entries must be a power of two in 1..32768, got {entries}")
         self.size = entries * 16
-        if self.size < 4096:
-            self.size = 4096
-        self.mem = <uint8_t *>u_mmap_anon(self.size)
-        if <void *>self.mem == U_MAP_FAILED:
-            self.mem = NULL
-            raise MemoryError("mmap of the buffer ring failed")
+        if ring_fd >= 0:
+            self.mem = <uint8_t *>u_mmap(self.size, ring_fd, OFF_PBUF_RING | (<uint64_t>bgid << 16))
+            if <void *>self.mem == U_MAP_FAILED:
+                self.mem = NULL
+                raise OSError(errno, "mmap of the kernel's buffer ring failed: " + _os.strerror(errno))
+        else:
+            if self.size < 4096:
+                self.size = 4096
+            self.mem = <uint8_t *>u_mmap_anon(self.size)
+            if <void *>self.mem == U_MAP_FAILED:
+                self.mem = NULL
+                raise MemoryError("mmap of the buffer ring failed")
         self.entries = entries
         self.mask = entries - 1
         self.local_tail = 0
@@ -586,6 +712,19 @@ cdef class RingCore:
     cdef readonly int last_op
     cdef public object completions
     cdef public object foreign_cqe_handler
+    # Close safety: frames inside the core (enter, reap, register, drain) and threads
+    # blocked in the kernel. Memory is unmapped only when busy drops to 0.
+    cdef int busy
+    cdef int waiters
+    cdef long closer_ident
+    cdef double close_timeout
+    cdef long last_waiter
+    cdef bint multi_waiters
+    cdef bint waking
+    cdef bint msg_wake_ok
+    # IORING_REGISTER_RING_FDS: the index enter uses instead of the fd, from that thread
+    cdef int reg_index
+    cdef long reg_thread
 
     def __cinit__(self):
         self.fd = -1
@@ -595,6 +734,9 @@ cdef class RingCore:
         self.sq_ring_ptr = NULL
         self.cq_ring_ptr = NULL
         self.sqes = NULL
+        self.reg_index = -1
+        self.msg_wake_ok = True
+        self.close_timeout = 5.0
 
     def __init__(self, unsigned entries=128, *, unsigned flags=0, cq_entries=None,
                  sq_thread_cpu=None, sq_thread_idle=None, wq_fd=None, bint no_sqarray=True):
@@ -753,7 +895,7 @@ cdef class RingCore:
     # -- checks -------------------------------------------------------------------
 
     cdef inline int _check(self) except -1:
-        if self.fd < 0:
+        if self.fd < 0 or self.closing:
             raise _errors.RingClosed("the ring is closed")
         if self.fork_gen != _fork_generation:
             raise _errors.RingForked("this ring belongs to the parent process; create a new Ring after fork()")
@@ -764,11 +906,46 @@ cdef class RingCore:
             raise _errors.unsupported_opcode(opcode)
         return 0
 
+    cdef inline int _check_flags(self, uint8_t flags) except -1:
+        if flags & IOSQE_CQE_SKIP_SUCCESS:
+            raise ValueError(
+                "IOSQE_CQE_SKIP_SUCCESS on a single op would leave it without a completion when it "
+                "succeeds (and its buffers pinned forever): use ring.chain(skip_success=True), which "
+                "resolves silent successes from the chain's other CQEs")
+        return 0
+
     def opcode_supported(self, int opcode) -> bool:
         """Whether the running kernel accepts this opcode (IORING_REGISTER_PROBE)."""
         if opcode < 0 or opcode > 255:
             return False
         return bool(self.supported[opcode])
+
+    # -- being inside the core ----------------------------------------------------------
+    # Every path that releases the GIL (enter, register) or runs Python code midway
+    # (callbacks during a reap) counts itself in `busy`; close() from such a callback, a
+    # signal handler or another thread then only marks the ring closing, and the last frame
+    # to leave drains and unmaps. Ring memory is never unmapped under anyone's feet.
+
+    cdef inline void _in(self) noexcept:
+        self.busy += 1
+        u_tl_enter()
+
+    cdef int _out(self) except -1:
+        self.busy -= 1
+        u_tl_leave()
+        if self.closing and self.fd >= 0:
+            if self.busy == 0:
+                self._finish_close()
+            elif self.waiters:
+                self._post_wake()   # another thread may have gone to sleep after the close's wake
+        return 0
+
+    cdef int _closed_midway(self) except -1:
+        """A wait noticed the ring closing: quietly for the thread that closed it (from a
+        callback or a signal handler), RingClosed for any other."""
+        if self.closer_ident != <long>PyThread_get_thread_ident():
+            raise _errors.RingClosed("the ring was closed while this thread was waiting on it")
+        return 0
 
     # -- SQ side ------------------------------------------------------------------
 
@@ -789,8 +966,13 @@ cdef class RingCore:
                 raise _errors.SubmissionQueueFull(
                     f"the SQ ({self.sq_entries} entries) is full in the middle of a linked chain; "
                     "a chain cannot span two submits: use a larger ring or Ring.chain()")
-            self._make_room()
-            head = u_load_acquire(self.sq_khead)
+            self._in()
+            try:
+                self._make_room()
+            finally:
+                self._out()
+            if self.sqes == NULL or self.closing:
+                raise _errors.RingClosed("the ring was closed while making room in the SQ")
         cdef u_sqe *sqe = <u_sqe *>(self.sqes + ((self.sqe_tail & self.sq_mask) << (6 + self.sqe_shift)))
         self.sqe_tail += 1
         self.last_sqe_flags = &sqe.flags
@@ -820,9 +1002,14 @@ cdef class RingCore:
                 f"{n} linked SQEs cannot fit a {self.sq_entries}-entry SQ; a chain cannot span submits")
         if self.sq_entries - (self.sqe_tail - u_load_acquire(self.sq_khead)) < n:
             self.last_sqe_flags = NULL
-            self._submit(0, 0)
-            while self.sq_entries - (self.sqe_tail - u_load_acquire(self.sq_khead)) < n:
-                self._make_room()
+            self._in()
+            try:
+                self._submit(0, 0)
+                while self.sq_entries - (self.sqe_tail - u_load_acquire(self.sq_khead)) < n:
+                    self._make_room()
+            finally:
+                self._out()
+            self._check()
         return 0
 
     cdef inline Op _new_op(self, uint8_t opcode, u_sqe *sqe):
@@ -862,10 +1049,10 @@ cdef class RingCore:
         op._release_pins()
         Py_DECREF(op)
 
-    def queue(self, Sqe sqe not None):
-        """Copy a prepared SQE into the SQ and return its Op (not yet submitted)."""
-        self._check()
+    cdef Op _queue_sqe(self, Sqe sqe, object callback, object context, bint allow_skip):
         self._check_opcode(sqe.s.opcode)
+        if not allow_skip:
+            self._check_flags(sqe.s.flags)
         if sqe.big and not self.sqe_shift:
             raise _errors.UnsupportedFeature(
                 f"{_errors.opcode_name(sqe.s.opcode)} needs a 128-byte SQE: create the ring with IORING_SETUP_SQE128")
@@ -875,9 +1062,10 @@ cdef class RingCore:
             memcpy((<uint8_t *>dst) + 64, sqe.ext, 64)
         cdef Op op = self._new_op(sqe.s.opcode, dst)
         op.sqe_flags = sqe.s.flags
-        if sqe.pins:
-            op.pins = sqe.pins
-        op.context = sqe.context
+        if sqe._pins:
+            op.pins = tuple(sqe._pins)   # our own copy: the caller cannot drop them
+        op.context = sqe.context if context is None else context
+        op.callback = callback
         op.out = sqe.out
         op.fd = sqe.s.fd
         # Only a regular (non-direct) fd lands in our process's table and can leak.
@@ -887,11 +1075,34 @@ cdef class RingCore:
         op.discarded_fd = -1
         return op
 
+    def queue(self, Sqe sqe not None, *, callback=None, context=None, bint allow_skip_success=False):
+        """Copy a prepared SQE into the SQ and return its Op (not yet submitted).
+        `callback(op, res, flags)` is called for every CQE of the op (given here so no other
+        thread can complete the op before it is attached); `context` becomes op.context.
+        `allow_skip_success` is for chain drivers that resolve CQE_SKIP_SUCCESS members
+        themselves; a lone op with that flag is refused (it would never complete)."""
+        self._check()
+        return self._queue_sqe(sqe, callback, context, allow_skip_success)
+
+    def queue_many(self, sqes, *, callback=None, context=None) -> list:
+        """Queue several prepared SQEs in one call (no other thread's SQE can land between
+        them); returns their Ops. `callback`/`context` apply to each."""
+        self._check()
+        cdef list out = []
+        cdef Sqe s
+        for item in sqes:
+            if not isinstance(item, Sqe):
+                raise TypeError(f"queue_many takes Sqe objects, got {type(item).__name__}")
+            s = <Sqe>item
+            out.append(self._queue_sqe(s, callback, context, False))
+        return out
+
     # Fast paths for the hot opcodes: no Sqe object, the SQE is written in place.
 
-    def nop(self, uint8_t sqe_flags=0):
+    def nop(self, uint8_t sqe_flags=0, *, callback=None, context=None):
         """Queue IORING_OP_NOP (sqe_flags: IOSQE_* bits)."""
         self._check()
+        self._check_flags(sqe_flags)
         cdef u_sqe *sqe = self._next_sqe()
         memset(sqe, 0, sizeof(u_sqe))
         sqe.fd = -1
@@ -899,32 +1110,47 @@ cdef class RingCore:
         cdef Op op = self._new_op(OP_NOP, sqe)
         op.sqe_flags = sqe_flags
         op.fd = -1
+        if callback is not None:
+            op.callback = callback
+        if context is not None:
+            op.context = context
         return op
 
-    cdef inline Op _buffer_op(self, uint8_t opcode, int32_t fd, object buf, object offset,
-                              int64_t nbytes, bint writable, uint8_t flags, int buf_index):
+    cdef Op _buffer_op(self, uint8_t opcode, int32_t fd, object buf, uint64_t off,
+                       int64_t nbytes, bint writable, uint8_t flags, int buf_index,
+                       uint32_t op_flags, object callback, object context):
+        cdef Py_buffer view
         self._check()
         self._check_opcode(opcode)
-        cdef uint64_t off = _as_offset(offset)
-        cdef u_sqe *sqe = self._next_sqe()
-        cdef Op op = self._new_op(opcode, sqe)
+        self._check_flags(flags)
+        # The buffer is exported before an SQE is taken: exporting can run Python code
+        # (a class with __buffer__), which must not find a half-written SQE.
         try:
-            PyObject_GetBuffer(buf, &op.view, PyBUF_WRITABLE if writable else PyBUF_SIMPLE)
-        except (BufferError, TypeError) as exc:
-            self._unqueue_last(op)
+            PyObject_GetBuffer(buf, &view, PyBUF_WRITABLE if writable else PyBUF_SIMPLE)
+        except (BufferError, TypeError):
             raise TypeError(f"{_errors.opcode_name(opcode)} needs a {'writable ' if writable else ''}"
                             f"contiguous buffer, got {type(buf).__name__}") from None
-        op.has_view = True
         if nbytes < 0:
-            nbytes = op.view.len
-        elif nbytes > op.view.len:
-            self._unqueue_last(op)
-            raise ValueError(f"nbytes={nbytes} exceeds the buffer's {op.view.len} bytes")
+            nbytes = view.len
+        elif nbytes > view.len:
+            PyBuffer_Release(&view)
+            raise ValueError(f"nbytes={nbytes} exceeds the buffer's {view.len} bytes")
         if nbytes > <int64_t>4294967295LL:
-            self._unqueue_last(op)
+            PyBuffer_Release(&view)
             raise ValueError(f"nbytes={nbytes} exceeds the 32-bit SQE length")
-        _fill_rw(sqe, opcode, fd, <uint64_t>op.view.buf, <uint32_t>nbytes, off)
+        cdef u_sqe *sqe
+        try:
+            self._check()
+            sqe = self._next_sqe()
+        except BaseException:
+            PyBuffer_Release(&view)
+            raise
+        cdef Op op = self._new_op(opcode, sqe)
+        op.view = view
+        op.has_view = True
+        _fill_rw(sqe, opcode, fd, <uint64_t>view.buf, <uint32_t>nbytes, off)
         sqe.flags = flags
+        sqe.op_flags = op_flags
         sqe.user_data = op.user_data
         op.sqe_flags = flags
         op.fd = fd
@@ -932,13 +1158,13 @@ cdef class RingCore:
         op.buf_index = buf_index
         if buf_index >= 0:
             sqe.buf_index = <uint16_t>buf_index
+        if callback is not None:
+            op.callback = callback
+        if context is not None:
+            op.context = context
         return op
 
-    def requeue(self, Op op not None, offset=0):
-        """Queue a completed fast-path read/write (read, write, read_fixed, write_fixed) again
-        with the same fd, buffer, length and flags at `offset`, reusing the Op object: a
-        loop that keeps a fixed set of buffers in flight skips building a new op each time."""
-        self._check()
+    cdef Op _rearm(self, Op op, object offset):
         if op.state != ST_DONE:
             raise ValueError(f"{op._name()} is still in flight; only a completed op can be queued again")
         if op._buffer is None or not (op.opcode == OP_READ or op.opcode == OP_WRITE or
@@ -953,6 +1179,7 @@ cdef class RingCore:
             raise ValueError(f"the buffer shrank below the op's {op.length} bytes")
         cdef u_sqe *sqe
         try:
+            self._check()
             sqe = self._next_sqe()
         except BaseException:
             op._release_pins()
@@ -970,44 +1197,176 @@ cdef class RingCore:
             sqe.buf_index = <uint16_t>op.buf_index
         return op
 
-    def read(self, int fd, buf, nbytes=None, offset=0, uint8_t sqe_flags=0):
+    def requeue(self, Op op not None, offset=0):
+        """Queue a completed fast-path read/write (read, write, read_fixed, write_fixed) again
+        with the same fd, buffer, length, flags and callback at `offset`, reusing the Op
+        object: a loop that keeps a fixed set of buffers in flight skips building a new op."""
+        self._check()
+        return self._rearm(op, offset)
+
+    def requeue_many(self, ops, offsets) -> int:
+        """requeue() every op of `ops` at the matching offset of `offsets`, in one call;
+        returns how many were queued."""
+        self._check()
+        cdef int n = 0
+        for op, offset in zip(ops, offsets):
+            if not isinstance(op, Op):
+                raise TypeError(f"requeue_many takes Op objects, got {type(op).__name__}")
+            self._rearm(<Op>op, offset)
+            n += 1
+        return n
+
+    def read(self, int fd, buf, nbytes=None, offset=0, uint8_t sqe_flags=0, *, callback=None, context=None):
         """Queue IORING_OP_READ into a writable buffer; liburing's order (fd, buf, nbytes,
         offset); nbytes None means the whole buffer, offset -1 the file position."""
-        return self._buffer_op(OP_READ, fd, buf, offset, _nbytes(nbytes), True, sqe_flags, -1)
+        return self._buffer_op(OP_READ, fd, buf, _as_offset(offset), _nbytes(nbytes), True, sqe_flags, -1, 0,
+                               callback, context)
 
-    def write(self, int fd, buf, nbytes=None, offset=0, uint8_t sqe_flags=0):
+    def write(self, int fd, buf, nbytes=None, offset=0, uint8_t sqe_flags=0, *, callback=None, context=None):
         """Queue IORING_OP_WRITE from a bytes-like buffer (fd, buf, nbytes, offset)."""
-        return self._buffer_op(OP_WRITE, fd, buf, offset, _nbytes(nbytes), False, sqe_flags, -1)
+        return self._buffer_op(OP_WRITE, fd, buf, _as_offset(offset), _nbytes(nbytes), False, sqe_flags, -1, 0,
+                               callback, context)
 
-    def read_fixed(self, int fd, buf, nbytes, offset, int buf_index, uint8_t sqe_flags=0):
+    def read_fixed(self, int fd, buf, nbytes, offset, int buf_index, uint8_t sqe_flags=0, *, callback=None,
+                   context=None):
         """Queue IORING_OP_READ_FIXED into (a slice of) registered buffer `buf_index`."""
         if buf_index < 0 or buf_index > 0xFFFF:
             raise ValueError(f"buf_index out of range: {buf_index}")
-        return self._buffer_op(OP_READ_FIXED, fd, buf, offset, _nbytes(nbytes), True, sqe_flags, buf_index)
+        return self._buffer_op(OP_READ_FIXED, fd, buf, _as_offset(offset), _nbytes(nbytes), True, sqe_flags,
+                               buf_index, 0, callback, context)
 
-    def write_fixed(self, int fd, buf, nbytes, offset, int buf_index, uint8_t sqe_flags=0):
+    def write_fixed(self, int fd, buf, nbytes, offset, int buf_index, uint8_t sqe_flags=0, *, callback=None,
+                    context=None):
         """Queue IORING_OP_WRITE_FIXED from (a slice of) registered buffer `buf_index`."""
         if buf_index < 0 or buf_index > 0xFFFF:
             raise ValueError(f"buf_index out of range: {buf_index}")
-        return self._buffer_op(OP_WRITE_FIXED, fd, buf, offset, _nbytes(nbytes), False, sqe_flags, buf_index)
+        return self._buffer_op(OP_WRITE_FIXED, fd, buf, _as_offset(offset), _nbytes(nbytes), False, sqe_flags,
+                               buf_index, 0, callback, context)
+
+    cdef object _slow(self, str name, tuple args, dict kwargs, dict common, uint8_t sqe_flags, object callback,
+                      object context):
+        """The generic route (prep helper + Sqe.set + queue) for a fast-path call that uses
+        options the fast path does not handle."""
+        from uring.ops import helpers as _helpers
+        s = _helpers()[name](*args, **kwargs)
+        if sqe_flags:
+            common["flags"] = sqe_flags
+        if common:
+            s.set(**common)
+        return self.queue(s, callback=callback, context=context)
+
+    def send(self, int fd, buf, flags=0, *, uint8_t sqe_flags=0, callback=None, context=None, **common):
+        """Queue IORING_OP_SEND of the whole of `buf` (MSG_* `flags`), liburing's order."""
+        if common:
+            return self._slow("send", (fd, buf, flags), {}, common, sqe_flags, callback, context)
+        return self._buffer_op(OP_SEND, fd, buf, 0, -1, False, sqe_flags, -1, _u32(flags, "flags"),
+                               callback, context)
+
+    def recv(self, int fd, buf, flags=0, *, uint8_t sqe_flags=0, callback=None, context=None, **common):
+        """Queue IORING_OP_RECV into a writable buffer (MSG_* `flags`); res 0 at EOF."""
+        if common:
+            return self._slow("recv", (fd, buf, flags), {}, common, sqe_flags, callback, context)
+        return self._buffer_op(OP_RECV, fd, buf, 0, -1, True, sqe_flags, -1, _u32(flags, "flags"),
+                               callback, context)
+
+    def recv_multishot(self, int fd, flags=0, *, buf_group, uint8_t sqe_flags=0, callback=None, context=None,
+                       **common):
+        """Queue a multishot IORING_OP_RECV picking buffers from group `buf_group` (an id or
+        a BufferRing): a CQE with F_MORE|F_BUFFER per receive until EOF, error or -ENOBUFS."""
+        if common:
+            return self._slow("recv_multishot", (fd, flags), {"buf_group": buf_group}, common, sqe_flags,
+                              callback, context)
+        self._check()
+        self._check_opcode(OP_RECV)
+        self._check_flags(sqe_flags)
+        cdef uint32_t msg_flags = _u32(flags, "flags")
+        group = getattr(buf_group, "bgid", buf_group)
+        if type(group) is not int or group < 0 or group > 0xFFFF:
+            raise ValueError(f"buf_group must be a group id in [0, 65535] or a BufferRing, got {buf_group!r}")
+        cdef u_sqe *sqe = self._next_sqe()
+        cdef Op op = self._new_op(OP_RECV, sqe)
+        _fill_rw(sqe, OP_RECV, fd, 0, 0, 0)
+        sqe.flags = sqe_flags | IOSQE_BUFFER_SELECT
+        sqe.ioprio = RECV_MULTISHOT
+        sqe.op_flags = msg_flags
+        sqe.buf_index = <uint16_t>group
+        sqe.user_data = op.user_data
+        op.sqe_flags = sqe.flags
+        op.fd = fd
+        if callback is not None:
+            op.callback = callback
+        if context is not None:
+            op.context = context
+        return op
+
+    def accept(self, int fd, flags=0, *, bint want_address=False, uint8_t sqe_flags=0, callback=None,
+               context=None, **common):
+        """Queue IORING_OP_ACCEPT (accept4 `flags`: SOCK_NONBLOCK|SOCK_CLOEXEC); res is the new
+        fd, closed for you if the op was cancelled but the kernel accepted anyway."""
+        if common or want_address:
+            return self._slow("accept", (fd, flags), {"want_address": want_address}, common, sqe_flags,
+                              callback, context)
+        self._check()
+        self._check_opcode(OP_ACCEPT)
+        self._check_flags(sqe_flags)
+        cdef uint32_t aflags = _u32(flags, "flags")
+        if aflags & ~(<uint32_t>(_os.O_NONBLOCK | _os.O_CLOEXEC)):
+            raise ValueError(f"accept flags are SOCK_NONBLOCK|SOCK_CLOEXEC, got {aflags:#x}")
+        cdef u_sqe *sqe = self._next_sqe()
+        cdef Op op = self._new_op(OP_ACCEPT, sqe)
+        _fill_rw(sqe, OP_ACCEPT, fd, 0, 0, 0)
+        sqe.flags = sqe_flags
+        sqe.op_flags = aflags
+        sqe.user_data = op.user_data
+        op.sqe_flags = sqe_flags
+        op.fd = fd
+        op.creates_fd = True
+        op.discarded_fd = -1
+        if callback is not None:
+            op.callback = callback
+        if context is not None:
+            op.context = context
+        return op
 
     def _peek_sqe(self, unsigned back=1):
         """Bytes of the SQE written `back` entries ago (for golden tests of the fast paths)."""
+        self._check()
         cdef uint32_t idx = (self.sqe_tail - back) & self.sq_mask
         return PyBytes_FromStringAndSize(<char *>(self.sqes + (idx << (6 + self.sqe_shift))), 64 << self.sqe_shift)
 
     # -- entering the kernel --------------------------------------------------------
 
+    def _use_registered_ring(self, int index):
+        """Enter through registered ring index `index` (IORING_REGISTER_RING_FDS) from the
+        calling thread, which registered it; -1 goes back to the plain fd."""
+        self.reg_index = index
+        self.reg_thread = <long>PyThread_get_thread_ident() if index >= 0 else 0
+
     cdef long _enter(self, unsigned to_submit, unsigned min_complete, unsigned flags,
                      void *arg, size_t argsz) except? -2:
-        """io_uring_enter with the GIL released. Returns -1 on ETIME, raises otherwise."""
+        """io_uring_enter with the GIL released. Returns -1 on ETIME, 0 when a signal cut a
+        timed wait short (the caller recomputes what is left), raises otherwise."""
         cdef long ret
         cdef int err
         cdef int fd = self.fd
+        cdef long me
+        if self.reg_index >= 0 and self.reg_thread == <long>PyThread_get_thread_ident():
+            fd = self.reg_index
+            flags |= ENTER_REGISTERED_RING
+        if min_complete:
+            me = <long>PyThread_get_thread_ident()
+            if self.last_waiter != me:
+                if self.last_waiter != 0:
+                    self.multi_waiters = True
+                self.last_waiter = me
         while True:
+            if min_complete:
+                self.waiters += 1
             with nogil:
                 ret = u_enter(fd, to_submit, min_complete, flags, arg, argsz)
                 err = errno
+            if min_complete:
+                self.waiters -= 1
             if ret >= 0:
                 if min_complete:
                     # A wait cut short by a signal still returns the submitted count when
@@ -1015,7 +1374,9 @@ cdef class RingCore:
                     PyErr_CheckSignals()
                 return ret
             if err == EINTR:
-                PyErr_CheckSignals()   # lets KeyboardInterrupt out; otherwise retry
+                PyErr_CheckSignals()   # lets KeyboardInterrupt out
+                if arg != NULL or self.closing:
+                    return 0           # a timed wait: the caller recomputes the time left
                 continue
             if err == ETIME:
                 return -1
@@ -1026,11 +1387,14 @@ cdef class RingCore:
                     with nogil:
                         ret = u_enter(fd, 0, 1, ENTER_GETEVENTS, NULL, 0)
                     self._reap(REAP_ALL)
+                if self.closing:
+                    return 0
                 continue
             raise _errors.enter_error(err)
 
     cdef long _submit(self, unsigned wait_nr, unsigned flags) except -2:
-        """Publish the SQ tail and enter the kernel only when it has to be entered."""
+        """Publish the SQ tail and enter the kernel only when it has to be entered; what the
+        kernel left in the SQ (it stops at an SQE it rejects) goes again each time."""
         cdef uint32_t tail = self.sqe_tail
         cdef uint32_t to_submit
         cdef uint32_t kflags
@@ -1059,7 +1423,18 @@ cdef class RingCore:
         """Hand every queued SQE to the kernel; returns how many it consumed."""
         self._check()
         self.last_sqe_flags = NULL
-        return self._submit(0, 0)
+        self._in()
+        try:
+            return self._submit(0, 0)
+        finally:
+            self._out()
+
+    cdef inline unsigned _clamp_wait(self, unsigned wait_nr) noexcept:
+        if wait_nr > self.in_flight and self.foreign_cqe_handler is None:
+            # Only our own ops can post here: waiting for more CQEs than ops in flight
+            # could never end (a multishot op may post more; the caller loops for those).
+            return self.in_flight
+        return wait_nr
 
     def submit_and_wait(self, unsigned wait_nr=1, timeout=None, min_wait=None) -> int:
         """Submit what is queued and process completions until `wait_nr` CQEs have been
@@ -1069,37 +1444,85 @@ cdef class RingCore:
         there. Returns the number of CQEs processed."""
         self._check()
         self.last_sqe_flags = NULL
-        cdef unsigned done = 0
-        if wait_nr > self.in_flight and self.foreign_cqe_handler is None:
-            # Only our own ops can post here: waiting for more CQEs than ops in flight
-            # could never end (a multishot op may post more; the caller loops for those).
-            wait_nr = self.in_flight
-        if timeout is None and min_wait is None:
-            if wait_nr and self.cq_ready() >= wait_nr:
-                self._submit(0, 0)
-            else:
-                self._submit(wait_nr, 0)
-            done = self._reap(REAP_ALL)
-            while done < wait_nr:
-                self._enter(0, min(wait_nr - done, self.cq_entries), ENTER_GETEVENTS, NULL, 0)
-                done += self._reap(REAP_ALL)
-            return done
-        self._submit(0, 0)
-        return self._wait_timeout(wait_nr, timeout, min_wait)
+        self._in()
+        try:
+            if timeout is None and min_wait is None and not self.multi_waiters:
+                return self._wait_untimed(wait_nr)
+            return self._wait_timeout(wait_nr, timeout, min_wait)
+        finally:
+            self._out()
 
     def wait(self, unsigned wait_nr=1, timeout=None, min_wait=None) -> int:
         """Wait for completions (submitting anything still queued first, as a wait on
         unsubmitted work would never end). Returns the number of CQEs processed."""
         return self.submit_and_wait(wait_nr, timeout, min_wait)
 
+    def _wait_progress(self, timeout=None) -> int:
+        """Submit, then wait (up to `timeout` seconds) until at least one CQE is there or
+        another thread reaped something; process what is ready. For wait_for()."""
+        self._check()
+        self.last_sqe_flags = NULL
+        self._in()
+        try:
+            if self.in_flight == 0 and self.foreign_cqe_handler is None:
+                return self._reap(REAP_ALL)
+            if timeout is None and not self.multi_waiters:
+                return self._wait_untimed(1)
+            return self._wait_timeout(1, timeout, None)
+        finally:
+            self._out()
+
+    cdef int _spin_sqpoll(self, unsigned wait_nr) except -1:
+        """Under SQPOLL the kernel thread is already working: a short spin on the CQ often
+        finds the completions without a syscall."""
+        cdef int i
+        for i in range(SQPOLL_SPINS):
+            if u_load_acquire(self.cq_ktail) - self.cq_khead[0] >= wait_nr:
+                break
+            u_cpu_relax()
+        return 0
+
+    cdef unsigned _wait_untimed(self, unsigned wait_nr) except? 4294967295U:
+        cdef unsigned done
+        wait_nr = self._clamp_wait(wait_nr)
+        if wait_nr and u_load_acquire(self.cq_ktail) - self.cq_khead[0] >= wait_nr:
+            self._submit(0, 0)
+        elif wait_nr and self.setup_flags & SETUP_SQPOLL:
+            self._submit(0, 0)
+            self._spin_sqpoll(wait_nr)
+            if u_load_acquire(self.cq_ktail) - self.cq_khead[0] < wait_nr:
+                self._submit(wait_nr, 0)
+        else:
+            self._submit(wait_nr, 0)
+        done = self._reap(REAP_ALL)
+        while done < wait_nr:
+            if self.closing:
+                self._closed_midway()
+                break
+            if self.in_flight == 0 and self.foreign_cqe_handler is None:
+                break   # another thread reaped what we were waiting for
+            if self.multi_waiters:
+                return done + self._wait_timeout(wait_nr - done, None, None)
+            self._submit(min(wait_nr - done, self.cq_entries), 0)
+            done += self._reap(REAP_ALL)
+        return done
+
     cdef unsigned _wait_timeout(self, unsigned wait_nr, object timeout, object min_wait=None) except? 4294967295U:
+        """Timed waits (EXT_ARG). With other threads waiting on this ring too, untimed waits
+        come here as well and sleep in slices: a thread that reaps another's op wakes it,
+        and the slice bounds the rare wake that lands before the sleeper entered."""
         cdef u_getevents_arg arg
         cdef u_timespec ts
-        cdef double deadline = 0, left
-        cdef unsigned done = self._reap(REAP_ALL)
+        cdef double deadline = 0, left, slice_end
+        cdef unsigned done
         cdef uint32_t min_usec = 0
         cdef long ret
+        cdef uint32_t tail, to_submit
+        cdef unsigned flags
+        cdef bint sliced = timeout is None and min_wait is None
         if not (self.features & FEAT_EXT_ARG):
+            if sliced:
+                return self._wait_untimed_plain(wait_nr)
             raise _errors.UnsupportedFeature("waiting with a timeout needs IORING_FEAT_EXT_ARG (Linux 5.11)")
         if min_wait is not None:
             if not (self.features & FEAT_MIN_TIMEOUT):
@@ -1107,6 +1530,8 @@ cdef class RingCore:
             min_usec = <uint32_t>min(_errors.seconds(min_wait) * 1e6, 4294967295.0)
         if timeout is not None:
             deadline = _monotonic() + _errors.seconds(timeout)
+        self._submit(0, 0)
+        done = self._reap(REAP_ALL)
         if min_usec and done:
             # The kernel only counts CQEs that arrive during the wait: with some already in
             # hand, "return once anything is there" means waiting for the rest up to min_wait.
@@ -1116,31 +1541,83 @@ cdef class RingCore:
                 timeout = min_wait
             min_usec = 0
         while done < wait_nr:
+            if self.closing:
+                self._closed_midway()
+                break
+            if sliced and self.in_flight == 0 and self.foreign_cqe_handler is None:
+                break
             memset(&arg, 0, sizeof(arg))
             arg.min_wait_usec = min_usec
             if timeout is not None:
                 left = deadline - _monotonic()
                 if left <= 0:
                     break
+                if sliced and left > 0.02:
+                    left = 0.02
+            elif sliced:
+                left = 0.02
+            else:
+                left = -1
+            if left >= 0:
                 ts.tv_sec = <int64_t>left
                 ts.tv_nsec = <int64_t>((left - ts.tv_sec) * 1e9)
                 arg.ts = <uint64_t>&ts
-            ret = self._enter(0, min(wait_nr - done, self.cq_entries), ENTER_GETEVENTS | ENTER_EXT_ARG,
-                              &arg, sizeof(arg))
+            # Whatever the kernel left in the SQ (it stops at an SQE it rejects) goes along.
+            tail = self.sqe_tail
+            u_store_release(self.sq_ktail, tail)
+            flags = ENTER_GETEVENTS | ENTER_EXT_ARG
+            to_submit = 0
+            if self.setup_flags & SETUP_SQPOLL:
+                u_full_barrier()
+                if self.sq_kflags[0] & SQ_NEED_WAKEUP:
+                    flags |= ENTER_SQ_WAKEUP
+            else:
+                to_submit = tail - u_load_acquire(self.sq_khead)
+            ret = self._enter(to_submit, min(wait_nr - done, self.cq_entries), flags, &arg, sizeof(arg))
             done += self._reap(REAP_ALL)
-            if ret == -1 or (min_usec and done):
+            if (ret == -1 and not sliced) or (min_usec and done):
+                break
+            if ret == -1 and sliced and timeout is not None and deadline - _monotonic() <= 0:
                 break
         return done
 
-    def peek(self) -> int:
-        """Process whatever completions are ready without blocking."""
+    cdef unsigned _wait_untimed_plain(self, unsigned wait_nr) except? 4294967295U:
+        """Pre-5.11 kernels (no EXT_ARG): no slices, plain blocking waits."""
+        cdef unsigned done = 0
+        wait_nr = self._clamp_wait(wait_nr)
+        while done < wait_nr and not self.closing:
+            if self.in_flight == 0 and self.foreign_cqe_handler is None:
+                break
+            self._submit(min(wait_nr - done, self.cq_entries), 0)
+            done += self._reap(REAP_ALL)
+        return done
+
+    def peek(self, max=None) -> int:
+        """Process completions that are ready without blocking: all of them, or at most
+        `max`. No syscall unless the kernel holds completions back (overflow, deferred task
+        work it flags with TASKRUN_FLAG, or a DEFER_TASKRUN/IOPOLL ring that cannot say)."""
         self._check()
-        cdef unsigned n = self._reap(REAP_ALL)
-        if n == 0 and (self.sq_kflags[0] & (SQ_CQ_OVERFLOW | SQ_TASKRUN) or
-                       self.setup_flags & (SETUP_DEFER_TASKRUN | SETUP_IOPOLL)):
-            self._enter(0, 0, ENTER_GETEVENTS, NULL, 0)
-            n = self._reap(REAP_ALL)
-        return n
+        cdef unsigned limit = REAP_ALL
+        if max is not None:
+            if max < 0:
+                raise ValueError(f"max must be >= 0, got {max}")
+            limit = <unsigned>min(max, REAP_ALL)
+            if limit == 0:
+                return 0
+        cdef unsigned n
+        cdef uint32_t kflags
+        self._in()
+        try:
+            n = self._reap(limit)
+            if n == 0:
+                kflags = self.sq_kflags[0]
+                if (kflags & (SQ_CQ_OVERFLOW | SQ_TASKRUN)) or (self.setup_flags & SETUP_IOPOLL) or (
+                        (self.setup_flags & SETUP_DEFER_TASKRUN) and not (self.setup_flags & SETUP_TASKRUN_FLAG)):
+                    self._enter(0, 0, ENTER_GETEVENTS, NULL, 0)
+                    n = self._reap(limit)
+            return n
+        finally:
+            self._out()
 
     cpdef unsigned cq_ready(self):
         """CQEs posted and not yet processed."""
@@ -1148,39 +1625,70 @@ cdef class RingCore:
         return u_load_acquire(self.cq_ktail) - self.cq_khead[0]
 
     @property
+    def cq_eventfd_enabled(self) -> bool:
+        """Whether a registered eventfd is signalled for new CQEs (IORING_CQ_EVENTFD_DISABLED
+        clear); set it False to mute it while processing, as io_uring_cq_eventfd_toggle does."""
+        self._check()
+        if self.cq_kflags == NULL:
+            return True
+        return not (u_load_acquire(self.cq_kflags) & CQ_EVENTFD_DISABLED)
+
+    @cq_eventfd_enabled.setter
+    def cq_eventfd_enabled(self, bint enabled):
+        self._check()
+        if self.cq_kflags == NULL:
+            raise _errors.UnsupportedFeature("this kernel has no CQ ring flags (IORING_CQ_EVENTFD_DISABLED, Linux 5.8)")
+        cdef uint32_t flags = u_load_acquire(self.cq_kflags)
+        if enabled:
+            flags &= ~(<uint32_t>CQ_EVENTFD_DISABLED)
+        else:
+            flags |= CQ_EVENTFD_DISABLED
+        u_store_release(self.cq_kflags, flags)
+
+    def cq_eventfd_toggle(self, bint enabled) -> None:
+        """io_uring_cq_eventfd_toggle(): see cq_eventfd_enabled."""
+        self.cq_eventfd_enabled = enabled
+
+    @property
     def cq_overflow_flag(self) -> bool:
-        return bool(self.sq_kflags[0] & SQ_CQ_OVERFLOW) if self.fd >= 0 else False
+        return bool(self.sq_kflags[0] & SQ_CQ_OVERFLOW) if self.sq_ring_ptr != NULL else False
 
     @property
     def sq_flags(self) -> int:
-        return self.sq_kflags[0] if self.fd >= 0 else 0
+        return self.sq_kflags[0] if self.sq_ring_ptr != NULL else 0
 
     @property
     def dropped(self) -> int:
         """SQEs the kernel dropped as invalid (sq.dropped)."""
-        return self.sq_kdropped[0] if self.fd >= 0 else 0
+        return self.sq_kdropped[0] if self.sq_ring_ptr != NULL else 0
 
     @property
     def cq_overflow(self) -> int:
         """CQEs the kernel could not post at all (cq.overflow; stays 0 with FEAT_NODROP)."""
-        return self.cq_koverflow[0] if self.fd >= 0 else 0
+        return self.cq_koverflow[0] if self.cq_ring_ptr != NULL else 0
 
     # -- CQ side ------------------------------------------------------------------
 
     cdef unsigned _reap(self, unsigned limit) except? 4294967295U:
         """Copy out ready CQEs in batches, free the CQ slots, then complete their ops."""
         cdef u_cqe batch[REAP_BATCH]
+        cdef uint64_t bigs[REAP_BATCH * 2]
         cdef u_cqe *cqe
         cdef uint32_t head, tail, n, i
         cdef unsigned total = 0
+        cdef unsigned finished = 0
         cdef object first_error = None
-        while total < limit:
+        cdef bint big = self.cqe_shift != 0
+        while total < limit and self.cq_ring_ptr != NULL:
             head = self.cq_khead[0]
             tail = u_load_acquire(self.cq_ktail)
             n = 0
             while head != tail and n < REAP_BATCH and total + n < limit:
                 cqe = <u_cqe *>(self.cqes + ((head & self.cq_mask) << (4 + self.cqe_shift)))
                 batch[n] = cqe[0]
+                if big:
+                    bigs[2 * n] = (<uint64_t *>(cqe + 1))[0]
+                    bigs[2 * n + 1] = (<uint64_t *>(cqe + 1))[1]
                 head += 1
                 n += 1
             if n == 0:
@@ -1188,22 +1696,36 @@ cdef class RingCore:
             u_store_release(self.cq_khead, head)
             for i in range(n):
                 try:
-                    self._complete(batch[i].user_data, batch[i].res, batch[i].flags)
+                    if big:
+                        self._stash_big(batch[i].user_data, bigs[2 * i], bigs[2 * i + 1])
+                    finished += self._complete(batch[i].user_data, batch[i].res, batch[i].flags)
                 except BaseException as exc:
                     # A callback failed: finish the batch first so no completion is lost.
                     if first_error is None:
                         first_error = exc
             total += n
+        if finished and self.waiters and not self.closing:
+            self._post_wake()   # another thread may be asleep waiting for an op we just finished
         if first_error is not None:
             raise first_error
         return total
 
+    cdef void _stash_big(self, uint64_t user_data, uint64_t b0, uint64_t b1) noexcept:
+        cdef uint32_t slot = <uint32_t>user_data
+        cdef Op op
+        if slot < self.cap and self.gens[slot] == <uint32_t>(user_data >> 32) and self.slots[slot] != NULL:
+            op = <Op>self.slots[slot]
+            op.big0 = b0
+            op.big1 = b1
+            op.has_big = True
+
     cdef int _complete(self, uint64_t user_data, int32_t res, uint32_t flags) except -1:
+        """Deliver one CQE; returns 1 if it finished one of our ops."""
         cdef uint32_t slot = <uint32_t>user_data
         cdef uint32_t gen = <uint32_t>(user_data >> 32)
         cdef Op op
         if user_data == INTERNAL_BIT:
-            return 0  # our own cancel-all at close
+            return 0  # our own cancel-all at close, or a wake-up
         if slot >= self.cap or self.gens[slot] != gen or self.slots[slot] == NULL:
             # Not one of our ops: a message another ring posted (MSG_RING), or a stale CQE.
             if self.foreign_cqe_handler is not None:
@@ -1231,11 +1753,11 @@ cdef class RingCore:
         op.state = ST_DONE
         self._retire(op)
         op._release_pins()
-        if op.out is not None:
-            finish = getattr(op.out, "_finish", None)
-            if finish is not None:
-                finish(op)  # lets the decoder of kernel-written data see the final result
         try:
+            if op.out is not None:
+                finish = getattr(op.out, "_finish", None)
+                if finish is not None:
+                    finish(op)  # lets the decoder of kernel-written data see the final result
             if op.callback is not None:
                 callback = op.callback
                 op.callback = None
@@ -1244,7 +1766,7 @@ cdef class RingCore:
                 self.completions.append(op)
         finally:
             Py_DECREF(op)
-        return 0
+        return 1
 
     def _complete_skipped(self, Op op not None, int32_t res=0):
         """Complete an op whose CQE the kernel did not post (CQE_SKIP_SUCCESS, or silenced
@@ -1262,6 +1784,44 @@ cdef class RingCore:
         """The ops the kernel (or the SQ) still owns."""
         cdef uint32_t i
         return [<object>self.slots[i] for i in range(self.cap) if self.slots[i] != NULL]
+
+    cdef int _post_wake(self) except -1:
+        """Post a CQE nobody owns so that threads asleep in io_uring_enter wake up and look
+        again. Sync MSG_RING (6.13) needs no SQ slot and works from any thread; else a NOP,
+        unless a linked chain is half-written (the NOP would join it)."""
+        cdef u_sqe msg
+        cdef long ret
+        cdef u_sqe *sqe
+        if self.waking or self.fd < 0:
+            return 0
+        self.waking = True
+        try:
+            if self.msg_wake_ok:
+                memset(&msg, 0, sizeof(u_sqe))
+                msg.opcode = OP_MSG_RING
+                msg.fd = self.fd
+                msg.off = INTERNAL_BIT
+                with nogil:
+                    ret = u_register(-1, REGISTER_SEND_MSG_RING, &msg, 1)
+                if ret >= 0:
+                    return 0
+                self.msg_wake_ok = False
+            if self.last_sqe_flags != NULL and (self.last_sqe_flags[0] & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK)):
+                return 0
+            if self.sqe_tail - u_load_acquire(self.sq_khead) >= self.sq_entries:
+                return 0
+            try:
+                sqe = self._next_sqe()
+                memset(sqe, 0, sizeof(u_sqe))
+                sqe.fd = -1
+                sqe.user_data = INTERNAL_BIT
+                self.last_sqe_flags = NULL
+                self._submit(0, 0)
+            except OSError:
+                pass   # e.g. a SINGLE_ISSUER ring driven from another thread: the slices cover it
+        finally:
+            self.waking = False
+        return 0
 
     # -- registration -----------------------------------------------------------------
 
@@ -1283,26 +1843,32 @@ cdef class RingCore:
             except TypeError:
                 pin = Pin(arg, False)  # a read-only argument: fine for registrations the kernel only reads
             ptr = pin.view.buf
-        while True:
-            with nogil:
-                ret = u_register(fd, opcode, ptr, nr)
-                err = errno
-            if ret >= 0:
-                return ret
-            if err == EINTR:
-                PyErr_CheckSignals()
-                continue
-            raise OSError(err, _os.strerror(err))
+        self._in()
+        try:
+            while True:
+                with nogil:
+                    ret = u_register(fd, opcode, ptr, nr)
+                    err = errno
+                if ret >= 0:
+                    return ret
+                if err == EINTR:
+                    PyErr_CheckSignals()
+                    continue
+                raise OSError(err, _os.strerror(err))
+        finally:
+            self._out()
 
     # -- teardown -----------------------------------------------------------------------
 
     @property
     def closed(self) -> bool:
-        return self.fd < 0
+        return self.fd < 0 or self.closing
 
-    def close(self, double timeout=5.0):
-        """Cancel what is in flight, reap until nothing is, unmap and close the fd."""
-        cdef u_sqe *sqe
+    def close(self, *, double timeout=5.0):
+        """Cancel what is in flight, reap until nothing is (at most `timeout` seconds), unmap
+        and close the fd. Safe from op callbacks, signal handlers and other threads: while
+        any thread is inside the ring (waiting or reaping), the ring is marked closed, what is
+        in flight is cancelled and sleepers are woken; the last one out finishes the close."""
         if self.fd < 0:
             return
         if self.fork_gen != _fork_generation:
@@ -1312,28 +1878,84 @@ cdef class RingCore:
         if self.closing:
             return
         self.closing = True
+        self.closer_ident = <long>PyThread_get_thread_ident()
+        self.close_timeout = timeout
+        if self.busy == 0:
+            self._finish_close()
+            return
         try:
+            self._cancel_everything()
+            if self.waiters:
+                self._post_wake()
+        except OSError:
+            pass
+        if u_tl_get() == 0:
+            # Other threads are inside: they finish the close on their way out; wait for it
+            # (the GIL is released while sleeping) so close() returns a closed ring.
+            deadline = _monotonic() + timeout
+            while self.fd >= 0 and self.busy and _monotonic() < deadline:
+                with nogil:
+                    usleep(500)
+            if self.fd >= 0 and self.busy == 0:
+                self._finish_close()
+
+    cdef int _cancel_everything(self) except -1:
+        """Submit what is queued, then an ASYNC_CANCEL of every request (ours, user_data
+        tagged internal)."""
+        cdef u_sqe *sqe
+        self.last_sqe_flags = NULL
+        self._submit(0, 0)
+        if self.in_flight:
+            if self.sq_entries - (self.sqe_tail - u_load_acquire(self.sq_khead)) < 1:
+                self._make_room()
+            sqe = self._next_sqe()
+            memset(sqe, 0, sizeof(u_sqe))
+            sqe.opcode = OP_ASYNC_CANCEL
+            sqe.fd = -1
+            sqe.op_flags = CANCEL_ALL | CANCEL_ANY
+            sqe.user_data = INTERNAL_BIT
             self.last_sqe_flags = NULL
-            if self.in_flight:
-                self._submit(0, 0)
-                if self.in_flight:
-                    self.reserve(1)
-                    sqe = self._next_sqe()
-                    memset(sqe, 0, sizeof(u_sqe))
-                    sqe.opcode = OP_ASYNC_CANCEL
-                    sqe.fd = -1
-                    sqe.op_flags = CANCEL_ALL | CANCEL_ANY
-                    sqe.user_data = INTERNAL_BIT
-                    self._submit(0, 0)
-                deadline = _monotonic() + timeout
-                while self.in_flight and _monotonic() < deadline:
-                    self._wait_timeout(1, min(0.05, max(deadline - _monotonic(), 0.001)))
+            self._submit(0, 0)
+        return 0
+
+    cdef int _finish_close(self) except -1:
+        """Drain (repeating the cancel: an op behind a HARDLINK or a DRAIN only starts once
+        the one before it ended), then unmap and close. Runs with nobody else inside."""
+        cdef double deadline = _monotonic() + self.close_timeout
+        cdef double next_cancel = 0
+        cdef object first_error = None
+        self.busy += 1   # callbacks run by the drain must not start another finish
+        try:
+            while self.in_flight:
+                now = _monotonic()
+                if now >= deadline:
+                    break
+                try:
+                    if now >= next_cancel:
+                        self._cancel_everything()
+                        next_cancel = now + 0.05
+                    self._wait_timeout(1, min(0.05, max(deadline - now, 0.001)))
+                except _errors.RingClosed:
+                    pass
+                except OSError as exc:
+                    if exc.errno in (16, 17):   # EBUSY, EEXIST (another thread's SINGLE_ISSUER ring)
+                        break
+                    if first_error is None:
+                        first_error = exc
+                except BaseException as exc:
+                    # A callback failed (or Ctrl-C): keep draining, report it afterwards.
+                    if first_error is None:
+                        first_error = exc
             if self.in_flight:
                 _warnings.warn(f"closing a ring with {self.in_flight} ops still owned by the kernel; "
-                               "their buffers are kept alive forever", ResourceWarning, stacklevel=2)
+                               "their buffers are kept alive forever", ResourceWarning, stacklevel=3)
                 self._abandon_in_flight()
         finally:
+            self.busy -= 1
             self._unmap_and_close()
+        if first_error is not None:
+            raise first_error
+        return 0
 
     cdef void _abandon_in_flight(self) noexcept:
         cdef uint32_t i
@@ -1359,7 +1981,7 @@ cdef class RingCore:
             self.fd = -1
 
     def __del__(self):
-        if self.fd >= 0:
+        if self.fd >= 0 and not self.closing:
             try:
                 self.close()
             except BaseException:
@@ -1380,3 +2002,22 @@ cdef class RingCore:
         free(self.gens)
         free(self.free_slots)
         self._unmap_and_close()
+
+
+def sync_msg_ring(Sqe sqe not None) -> int:
+    """io_uring_register_sync_msg(): run a prepared MSG_RING SQE (ops.msg_ring, ...) without
+    a source ring (IORING_REGISTER_SEND_MSG_RING on fd -1, Linux 6.13): posts the CQE on
+    the target ring from any thread. Returns the kernel's result."""
+    cdef long ret
+    cdef int err
+    if sqe.s.opcode != OP_MSG_RING:
+        raise ValueError("sync_msg_ring takes a MSG_RING SQE (ops.msg_ring / msg_ring_cqe_flags)")
+    with nogil:
+        ret = u_register(-1, REGISTER_SEND_MSG_RING, &sqe.s, 1)
+        err = errno
+    if ret < 0:
+        if err == EINVAL:
+            raise _errors.UnsupportedFeature(
+                "IORING_REGISTER_SEND_MSG_RING (sync MSG_RING) unsupported on this kernel (needs Linux 6.13)")
+        raise OSError(err, _os.strerror(err))
+    return ret

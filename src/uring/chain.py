@@ -757,16 +757,13 @@ class Chain:
         self._queued = True
         ops_: list[Op] = []
         for i, s in enumerate(sqes):
-            op = ring.queue(s)
-            op.callback = _Dispatch(self, i)
-            ops_.append(op)
+            ops_.append(ring.queue(s, callback=_Dispatch(self, i), allow_skip_success=True))
         self.ops = ops_
         if watchdog is not None:
             # The link timeouts cut the chain in the kernel, but Linux does not arm one for a
             # request an io-wq worker issues (after a member that ran there): this TIMEOUT at
             # the same instant makes sure whatever still runs then is cancelled.
-            self._watchdog = ring.queue(watchdog)
-            self._watchdog.callback = self._on_watchdog
+            self._watchdog = ring.queue(watchdog, callback=self._on_watchdog)
             self._extras.append(self._watchdog)
         for m in self.members:
             m.op = ops_[m.node]

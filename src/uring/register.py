@@ -603,6 +603,7 @@ class RegisterMixin:
         index = RSRC_UPDATE.unpack(arg)[0]
         self._ring_fd_index = index
         self._ring_fd_owner = (os.getpid(), threading.get_ident())
+        self._use_registered_ring(index)  # enters from this thread go through the index
         return index
 
     def unregister_ring_fd(self) -> None:
@@ -616,6 +617,7 @@ class RegisterMixin:
         _call(self, RegisterOp.UNREGISTER_RING_FDS, arg, 1)
         self._ring_fd_index = None
         self._ring_fd_owner = None
+        self._use_registered_ring(-1)
 
     @property
     def ring_fd_index(self) -> int | None:
@@ -659,7 +661,7 @@ class RegisterMixin:
 
     # -- teardown ---------------------------------------------------------------------
 
-    def close(self, timeout: float = 5.0) -> None:
+    def close(self, *, timeout: float = 5.0) -> None:
         """Close the ring (see RingCore.close), first unregistering its ring fd when this
         thread registered it, then unpinning the registered buffers."""
         if self._ring_fd_index is not None and not self.closed \
@@ -669,9 +671,9 @@ class RegisterMixin:
             except (OSError, RuntimeError):
                 pass  # closing must not fail over a best-effort cleanup
         try:
-            super().close(timeout)  # type: ignore[misc]
+            super().close(timeout=timeout)  # type: ignore[misc]
         finally:
-            if self.closed:
+            if self.fd < 0:  # really closed (a close requested from a callback finishes later)
                 # The kernel dropped its tables with the ring; nothing can touch the buffers.
                 self._buffer_pins = ()
                 self._file_slots = 0

@@ -84,19 +84,20 @@ class Ring(ChainMixin, CancelMixin, RegisterMixin, RingCore):
 
     def wait_for(self, *ops: Op, timeout: float | timedelta | None = None) -> list:
         """Submit, then process completions until every op given is done; returns their
-        results (or raises TimeoutError with the ops left pending)."""
+        results (or raises TimeoutError with the ops left pending). Threads sharing the ring
+        may each wait for their own ops: whoever reaps an op wakes the thread waiting on it."""
         import time
         deadline = None if timeout is None else time.monotonic() + seconds(timeout)
         self.submit()
         while not all(op.done for op in ops):
             if deadline is None:
-                self.submit_and_wait(1)
+                self._wait_progress(None)
             else:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     pending = [op for op in ops if not op.done]
                     raise TimeoutError(f"{len(pending)} op(s) still pending after {timeout}s: {pending}")
-                self.submit_and_wait(1, timeout=left)
+                self._wait_progress(left)
         return [op.result for op in ops]
 
     def run(self, sqe: Sqe, timeout: float | None = None) -> Any:

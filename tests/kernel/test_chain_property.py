@@ -165,7 +165,7 @@ def add(ch, spec: Spec, files):
         return ch.read(pipe_r, bytearray(8), 8, -1, timeout=0.002, **kw)
     if kind == "invalid":
         bad = ops.nop()
-        bad.op_flags = 0x80000000          # unknown NOP flag: -EINVAL at submission
+        bad.unsafe_set(op_flags=0x80000000)  # unknown NOP flag: -EINVAL at submission
         return ch.add(bad, **kw)
     raise AssertionError(kind)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import errno
 import os
 
+import pytest
+
 
 from uring import ops
 from uring._uapi import SqeFlags
@@ -85,9 +87,19 @@ def test_drain_with_several_timeouts_before_it(ring):
 
 # -- CQE_SKIP_SUCCESS -------------------------------------------------------------------
 
+def test_skip_success_on_a_lone_op_is_refused(ring):
+    with pytest.raises(ValueError, match="CQE_SKIP_SUCCESS"):
+        ring.nop(S)
+    with pytest.raises(ValueError, match="CQE_SKIP_SUCCESS"):
+        ring.queue(ops.nop().set(flags=S))
+    with pytest.raises(ValueError, match="CQE_SKIP_SUCCESS"):
+        ring.read(0, bytearray(8), sqe_flags=S)
+    assert ring.in_flight == 0
+
+
 def test_raw_skip_success_posts_nothing(ring):
     log = []
-    quiet = record(log, "quiet", ring.nop(S | L))
+    quiet = record(log, "quiet", ring.queue(ops.nop().set(flags=S | L), allow_skip_success=True))
     loud = record(log, "loud", ring.nop())
     ring.submit_and_wait(1, timeout=5)
     assert log == [("loud", 0, 0)] and not quiet.done
@@ -176,7 +188,7 @@ def test_skipped_full_read_reports_its_size(ring, tmp_file):
 
 def test_rejected_chain_with_skip_reports_every_member(ring):
     bad = ops.nop()
-    bad.op_flags = 0x80000000
+    bad.unsafe_set(op_flags=0x80000000)
     log = []
     with ring.chain(skip_success=True) as ch:
         ch.nop(callback=member_log(log, "a"))
@@ -208,6 +220,6 @@ def test_skip_then_drain_is_refused_on_that_ring(make_ring):
 
 def test_skip_and_drain_on_one_request(make_ring):
     ring = make_ring(8)
-    both = ring.nop(S | D)
+    both = ring.queue(ops.nop().set(flags=S | D), allow_skip_success=True)
     ring.submit_and_wait(1, timeout=5)
     assert both.res == -errno.EOPNOTSUPP

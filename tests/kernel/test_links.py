@@ -39,7 +39,7 @@ class Recorder:
 def bad_nop():
     """A NOP the kernel rejects at submission (unknown nop_flags): -EINVAL."""
     s = ops.nop()
-    s.op_flags = 0x80000000
+    s.unsafe_set(op_flags=0x80000000)
     return s
 
 

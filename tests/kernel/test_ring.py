@@ -143,7 +143,7 @@ def test_unsupported_opcode_names_opcode_and_release(ring):
     if ring.opcode_supported(Opcode.NOP128):
         pytest.skip(f"IORING_OP_NOP128 supported on {platform.release()}")
     s = ops.nop()
-    s.opcode = Opcode.NOP128
+    s.unsafe_set(opcode=Opcode.NOP128)
     with pytest.raises(uring.UnsupportedOperation) as info:
         ring.queue(s)
     assert str(info.value) == f"IORING_OP_NOP128 unsupported on Linux {platform.release()}"

@@ -66,8 +66,10 @@ class FakeRing:
     def reserve(self, n):
         self.reserved.append(n)
 
-    def queue(self, sqe):
+    def queue(self, sqe, *, callback=None, context=None, allow_skip_success=False):
         op = FakeOp(sqe, len(self.ops) + 1)
+        if callback is not None:
+            op.callback = callback
         self.ops.append(op)
         return op
 

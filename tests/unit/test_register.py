@@ -63,6 +63,9 @@ class FakeRing(RegisterMixin):
         self.results: dict = {}
         self.writeback: dict = {}
 
+    def _use_registered_ring(self, index):
+        self.enter_index = index
+
     def _register(self, opcode, arg=None, nr=0):
         if self.closed:
             raise RingClosed("the ring is closed")

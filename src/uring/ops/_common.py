@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import struct
@@ -230,8 +231,14 @@ _FUNCS: dict[str, Any] = {}
 def prep(*opcodes: int):
     """Register a prep helper under the opcode(s) it fills."""
     def register(fn):
+        @functools.wraps(fn)
+        def sealed(*args, **kwargs):
+            # Sealed on the way out: the caller can no longer point the kernel elsewhere than
+            # at what this helper pinned (a helper built on another finishes before sealing).
+            return fn(*args, **kwargs)._seal()
         for opcode in opcodes:
             HELPERS.setdefault(int(opcode), []).append(fn.__name__)
-        _FUNCS[fn.__name__] = fn
-        return fn
+        _FUNCS[fn.__name__] = sealed
+        sealed.unsealed = fn
+        return sealed
     return register
