@@ -943,13 +943,12 @@ cdef class RingCore:
         u_tl_enter()
 
     cdef int _out(self) except -1:
+        if self.closing and self.fd >= 0 and self.busy > 1 and self.waiters:
+            self._post_wake()   # another thread may have gone to sleep after the close's wake
         self.busy -= 1
         u_tl_leave()
-        if self.closing and self.fd >= 0:
-            if self.busy == 0:
-                self._finish_close()
-            elif self.waiters:
-                self._post_wake()   # another thread may have gone to sleep after the close's wake
+        if self.closing and self.fd >= 0 and self.busy == 0:
+            self._finish_close()
         return 0
 
     cdef int _closed_midway(self) except -1:
@@ -983,7 +982,7 @@ cdef class RingCore:
                 self._make_room()
             finally:
                 self._out()
-            if self.sqes == NULL or self.closing:
+            if self.sqes == NULL:
                 raise _errors.RingClosed("the ring was closed while making room in the SQ")
         cdef u_sqe *sqe = <u_sqe *>(self.sqes + ((self.sqe_tail & self.sq_mask) << (6 + self.sqe_shift)))
         self.sqe_tail += 1
@@ -1100,13 +1099,24 @@ cdef class RingCore:
         """Queue several prepared SQEs in one call (no other thread's SQE can land between
         them); returns their Ops. `callback`/`context` apply to each."""
         self._check()
+        cdef list items = list(sqes)
         cdef list out = []
         cdef Sqe s
-        for item in sqes:
+        cdef Py_ssize_t run = 0
+        for item in items:
             if not isinstance(item, Sqe):
                 raise TypeError(f"queue_many takes Sqe objects, got {type(item).__name__}")
             s = <Sqe>item
-            out.append(self._queue_sqe(s, callback, context, False))
+            self._check_opcode(s.s.opcode)
+            self._check_flags(s.s.flags)
+            run = run + 1 if s.s.flags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK) else 0
+            if run >= self.sq_entries:
+                raise _errors.SubmissionQueueFull(
+                    f"a linked chain of more than {self.sq_entries} SQEs cannot fit the SQ")
+        # Room for the whole batch first, so a chain in it is never split by a submit.
+        self.reserve(min(<Py_ssize_t>len(items), <Py_ssize_t>self.sq_entries))
+        for item in items:
+            out.append(self._queue_sqe(<Sqe>item, callback, context, False))
         return out
 
     # Fast paths for the hot opcodes: no Sqe object, the SQE is written in place.
@@ -1829,7 +1839,7 @@ cdef class RingCore:
                 sqe.user_data = INTERNAL_BIT
                 self.last_sqe_flags = NULL
                 self._submit(0, 0)
-            except OSError:
+            except Exception:
                 pass   # e.g. a SINGLE_ISSUER ring driven from another thread: the slices cover it
         finally:
             self.waking = False
@@ -1895,12 +1905,17 @@ cdef class RingCore:
         if self.busy == 0:
             self._finish_close()
             return
+        # Counted inside while cancelling: the cancel enters the kernel with the GIL
+        # released, and the last thread out must not unmap under us meanwhile.
+        self._in()
         try:
             self._cancel_everything()
             if self.waiters:
                 self._post_wake()
-        except OSError:
+        except Exception:
             pass
+        finally:
+            self._out()   # if everyone else left meanwhile, this finishes the close
         if u_tl_get() == 0:
             # Other threads are inside: they finish the close on their way out; wait for it
             # (the GIL is released while sleeping) so close() returns a closed ring.
