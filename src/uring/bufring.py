@@ -44,7 +44,8 @@ class BufferRing:
     the kernel never writes into freed memory even if this object is dropped unclosed.
     With ``flags=IOU_PBUF_RING_INC`` the kernel consumes a buffer in pieces: a CQE with
     IORING_CQE_F_BUF_MORE means the same buffer will carry the next data too, which
-    `from_cqe` accounts for.
+    `from_cqe` accounts for. With ``flags=IOU_PBUF_RING_MMAP`` (Linux 6.4) the kernel
+    allocates the ring's memory and we map it from the ring fd (no user memory to register).
     """
 
     def __init__(self, ring: Any, bgid: int, entries: int, buf_size: int, flags: int = 0, *,
@@ -55,12 +56,12 @@ class BufferRing:
             raise ValueError(f"entries must be a power of two, got {entries}")
         self.buf_size = check_int(buf_size, "buf_size", 1, 0xFFFFFFFF)
         self.flags = check_int(flags, "flags", 0, 0xFFFF)
-        if flags & PbufRingFlags.MMAP:
-            raise ValueError("IOU_PBUF_RING_MMAP is not supported: BufferRing provides the ring memory")
-        if flags & ~int(PbufRingFlags.INC):
-            raise ValueError(f"unknown buffer ring flags {flags & ~int(PbufRingFlags.INC):#x}")
+        known = int(PbufRingFlags.INC | PbufRingFlags.MMAP)
+        if flags & ~known:
+            raise ValueError(f"unknown buffer ring flags {flags & ~known:#x}")
+        kernel_memory = bool(flags & PbufRingFlags.MMAP)
         self._ring = ring
-        self._mem = BufRingMemory(entries)
+        self._mem = None if kernel_memory else BufRingMemory(entries)
         self._buffers = mmap.mmap(-1, entries * buf_size)
         # Holding a buffer export keeps the mapping from being closed or resized under the
         # kernel, and gives us its address.
@@ -68,10 +69,20 @@ class BufferRing:
         self._base = self._pin.addr
         self._consumed = [0] * entries  # INC rings: bytes of each buffer already handed out
         self.closed = False
-        reg = bytearray(BUF_REG.pack(self._mem.addr, entries, self.bgid, self.flags, 0, 0, 0))
+        ring_addr = 0 if kernel_memory else self._mem.addr
+        reg = bytearray(BUF_REG.pack(ring_addr, entries, self.bgid, self.flags, 0, 0, 0))
         try:
             ring._register(RegisterOp.PBUF_RING, reg, 1)
+            if kernel_memory:
+                # The kernel's pages stay mapped (and referenced) until this object goes.
+                self._mem = BufRingMemory(entries, ring.fd, self.bgid)
         except OSError as exc:
+            if kernel_memory and self._mem is None:
+                try:
+                    ring._register(RegisterOp.UNREGISTER_PBUF_RING,
+                                   bytearray(BUF_REG.pack(0, 0, self.bgid, 0, 0, 0, 0)), 1)
+                except OSError:
+                    pass
             self._release_memory()
             self.closed = True
             raise OSError(exc.errno, f"registering buffer ring bgid={bgid}: {exc.strerror}") from None
@@ -111,6 +122,10 @@ class BufferRing:
         if self.closed:
             return
         self.closed = True
+        if self._ring.closed and self._ring.fd >= 0:
+            # The ring's close is still draining (requested from a callback or another
+            # thread): its ops may still write into our buffers, so they stay with the ring.
+            return
         try:
             if not self._ring.closed:
                 reg = bytearray(BUF_REG.pack(0, 0, self.bgid, 0, 0, 0, 0))

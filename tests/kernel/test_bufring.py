@@ -183,7 +183,6 @@ def test_same_group_twice_is_refused(ring):
     (dict(bgid=70000, entries=2, buf_size=8), ValueError),
     (dict(bgid=-1, entries=2, buf_size=8), ValueError),
     (dict(bgid=1, entries=2, buf_size=0), ValueError),
-    (dict(bgid=1, entries=2, buf_size=8, flags=IOU_PBUF_RING_MMAP), ValueError),
     (dict(bgid=1, entries=2, buf_size=8, flags=0x80), ValueError),
     (dict(bgid="1", entries=2, buf_size=8), TypeError),
     (dict(bgid=1, entries=2.0, buf_size=8), TypeError),
@@ -209,3 +208,16 @@ def test_bad_buffer_access(ring):
         with pytest.raises(ValueError, match="F_BUFFER"):
             br.from_cqe(3, 0)
         assert br.addr(1) - br.addr(0) == 8
+
+
+def test_kernel_allocated_ring_memory(ring, pipe):
+    """IOU_PBUF_RING_MMAP: the kernel allocates the ring, we map it from the ring fd."""
+    r, w = pipe
+    with BufferRing(ring, bgid=3, entries=4, buf_size=32, flags=IOU_PBUF_RING_MMAP) as br:
+        assert br.flags == IOU_PBUF_RING_MMAP and (br.tail, br.head, br.available) == (4, 0, 4)
+        for i in range(6):                      # more reads than buffers: recycling works
+            os.write(w, b"msg%d" % i)
+            op = run(ring, read_select(r, 32, 3))
+            bid, data = br.from_cqe(op.res, op.cqe_flags)
+            assert bytes(data) == b"msg%d" % i
+            br.recycle(bid)

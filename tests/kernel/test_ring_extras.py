@@ -1,0 +1,145 @@
+"""The ring-level tools of issue #6 against the kernel: bounded peek, muting the registered
+eventfd, CQE32 extras, sync MSG_RING, entering through a registered ring fd, and the
+compiled send/recv/recv_multishot/accept fast paths."""
+
+from __future__ import annotations
+
+import errno
+import os
+import select
+import socket
+
+import pytest
+
+from uring import Ring, ops
+from uring._core import sync_msg_ring
+from uring._uapi import CqeFlags, SetupFlags
+from uring.bufring import BufferRing
+
+F_MORE = int(CqeFlags.MORE)
+F_BUFFER = int(CqeFlags.BUFFER)
+
+
+def test_peek_takes_at_most_max(ring):
+    queued = [ring.nop() for _ in range(10)]
+    ring.submit()
+    assert ring.peek(max=0) == 0
+    assert ring.peek(max=3) == 3
+    assert sum(op.done for op in queued) == 3
+    assert ring.peek(max=4) == 4
+    assert ring.peek() == 3 and all(op.done for op in queued)
+    with pytest.raises(ValueError):
+        ring.peek(max=-1)
+
+
+def test_cq_eventfd_toggle_mutes_the_eventfd(ring, fds):
+    efd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+    fds.append(efd)
+    ring.register_eventfd(efd)
+    try:
+        assert ring.cq_eventfd_enabled
+        ring.cq_eventfd_enabled = False
+        ring.nop()
+        ring.submit_and_wait(1)
+        assert select.select([efd], [], [], 0)[0] == []       # muted: no signal
+        ring.cq_eventfd_toggle(True)
+        assert ring.cq_eventfd_enabled
+        ring.nop()
+        ring.submit_and_wait(1)
+        assert select.select([efd], [], [], 1)[0] == [efd]
+        assert os.eventfd_read(efd) >= 1
+    finally:
+        ring.unregister_eventfd()
+
+
+def test_cqe32_rings_expose_the_extra_bytes(make_ring):
+    ring = make_ring(8, flags=SetupFlags.CQE32)
+    op = ring.nop()
+    ring.submit_and_wait(1)
+    assert op.cqe_extra == (0, 0)
+    plain = make_ring(8)
+    op = plain.nop()
+    plain.submit_and_wait(1)
+    assert op.cqe_extra is None
+
+
+def test_sync_msg_ring_posts_without_a_source_ring(ring):
+    got = []
+    ring.foreign_cqe_handler = lambda user_data, res, flags: got.append((user_data, res))
+    assert sync_msg_ring(ops.msg_ring(ring, 42, 0x1234)) == 0
+    ring.peek()
+    assert got == [(0x1234, 42)]
+    with pytest.raises(ValueError):
+        sync_msg_ring(ops.nop())
+
+
+def test_enter_goes_through_the_registered_ring_fd(ring):
+    index = ring.register_ring_fd()
+    assert index >= 0
+    ops_ = [ring.nop() for _ in range(4)]
+    assert ring.submit_and_wait(4) == 4 and all(op.res == 0 for op in ops_)
+    ring.unregister_ring_fd()
+    op = ring.nop()
+    assert ring.submit_and_wait(1) == 1 and op.res == 0
+
+
+def test_send_recv_fast_paths(ring):
+    a, b = socket.socketpair()
+    with a, b:
+        out = bytearray(16)
+        sent = ring.send(a.fileno(), b"hello", context="s")
+        got = ring.recv(b.fileno(), out)
+        assert ring.wait_for(sent, got) == [5, 5]
+        assert bytes(out[:5]) == b"hello" and sent.context == "s"
+        assert bytes(ring._peek_sqe(1))[0] == 27        # IORING_OP_RECV written in place
+        empty = ring.recv(b.fileno(), bytearray(4), socket.MSG_DONTWAIT)   # the flags reach the kernel
+        with pytest.raises(BlockingIOError):
+            ring.wait_for(empty, timeout=5)
+    with pytest.raises(ValueError):
+        ring.send(0, b"x", -1)
+    with pytest.raises(TypeError):
+        ring.recv(0, b"read-only")
+
+
+def test_send_with_common_fields_takes_the_generic_route(ring):
+    a, b = socket.socketpair()
+    with a, b:
+        op = ring.send(a.fileno(), b"abc", personality=0)
+        assert ring.wait_for(op) == [3] and b.recv(3) == b"abc"
+
+
+def test_recv_multishot_fast_path_with_a_buffer_ring(ring):
+    a, b = socket.socketpair()
+    with a, b, BufferRing(ring, bgid=2, entries=4, buf_size=64) as br:
+        seen = []
+
+        def on_cqe(op, res, flags):
+            if res > 0:
+                bid, data = br.from_cqe(res, flags)
+                seen.append(bytes(data))
+                br.recycle(bid)
+            else:
+                seen.append(res)
+
+        op = ring.recv_multishot(b.fileno(), buf_group=br, callback=on_cqe)
+        for i in range(6):
+            a.send(b"m%d" % i)
+            ring.submit_and_wait(1, timeout=5)
+        a.shutdown(socket.SHUT_WR)
+        ring.wait_for(op, timeout=5)
+        assert seen == [b"m%d" % i for i in range(6)] + [0]
+
+
+def test_accept_fast_path_and_its_fallback(ring, listener, fds):
+    port = listener.getsockname()[1]
+    c1 = socket.create_connection(("127.0.0.1", port))
+    c2 = socket.create_connection(("127.0.0.1", port))
+    with c1, c2:
+        fast = ring.accept(listener.fileno(), os.O_CLOEXEC)
+        slow = ring.accept(listener.fileno(), want_address=True)
+        fd1, fd2 = ring.wait_for(fast, slow, timeout=5)
+        fds.extend((fd1, fd2))
+        assert slow.out.address[0] == "127.0.0.1"
+        assert os.get_inheritable(fd1) is False
+    with pytest.raises(ValueError):
+        ring.accept(listener.fileno(), 0x1)
