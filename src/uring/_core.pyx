@@ -1187,11 +1187,24 @@ cdef class RingCore:
         return op
 
     cdef Op _rearm(self, Op op, object offset):
+        cdef u_sqe *sqe
         if op.state != ST_DONE:
             raise ValueError(f"{op._name()} is still in flight; only a completed op can be queued again")
+        if op.opcode == OP_NOP and op._buffer is None and not op.has_view:
+            sqe = self._next_sqe()
+            op._more = None
+            op.state = ST_IN_FLIGHT
+            op._res = 0
+            op._flags = 0
+            self._enlist(op, OP_NOP, sqe)
+            memset(sqe, 0, sizeof(u_sqe))
+            sqe.fd = -1
+            sqe.flags = op.sqe_flags
+            sqe.user_data = op.user_data
+            return op
         if op._buffer is None or not (op.opcode == OP_READ or op.opcode == OP_WRITE or
                                       op.opcode == OP_READ_FIXED or op.opcode == OP_WRITE_FIXED):
-            raise ValueError("only ops from ring.read/write/read_fixed/write_fixed can be queued again")
+            raise ValueError("only ops from ring.nop/read/write/read_fixed/write_fixed can be queued again")
         cdef uint64_t off = _as_offset(offset)
         cdef bint writable = op.opcode == OP_READ or op.opcode == OP_READ_FIXED
         PyObject_GetBuffer(op._buffer, &op.view, PyBUF_WRITABLE if writable else PyBUF_SIMPLE)
@@ -1199,7 +1212,6 @@ cdef class RingCore:
         if op.view.len < op.length:
             op._release_pins()
             raise ValueError(f"the buffer shrank below the op's {op.length} bytes")
-        cdef u_sqe *sqe
         try:
             self._check()
             sqe = self._next_sqe()
@@ -1226,17 +1238,67 @@ cdef class RingCore:
         self._check()
         return self._rearm(op, offset)
 
-    def requeue_many(self, ops, offsets) -> int:
-        """requeue() every op of `ops` at the matching offset of `offsets`, in one call;
-        returns how many were queued."""
+    def requeue_many(self, ops, offsets=None) -> int:
+        """requeue() every op of `ops` at the matching offset of `offsets` (an iterable; None
+        for NOPs and offset 0), in one call; returns how many were queued."""
         self._check()
         cdef int n = 0
-        for op, offset in zip(ops, offsets):
+        it = iter(offsets) if offsets is not None else None
+        for op in ops:
             if not isinstance(op, Op):
                 raise TypeError(f"requeue_many takes Op objects, got {type(op).__name__}")
-            self._rearm(<Op>op, offset)
+            self._rearm(<Op>op, next(it) if it is not None else 0)
             n += 1
         return n
+
+    def requeue_cycle(self, ops, offsets, unsigned long limit, long expect=-1) -> int:
+        """Keep the fast-path ops of `ops` in flight over `offsets`: wait, and queue each op
+        that completed again at the next offset, all in C, until `limit` completions were
+        handled, `offsets` runs out, or an op ends with a negative result (or, with `expect`
+        >= 0, any other result than `expect`): that op is left done and not re-armed, nor is
+        one that completed after `offsets` ran out. Ops still in flight stay in flight for the
+        next call. Returns the successful completions handled. What a data loader or a
+        benchmark loop would write in Python, without a Python-level step per completion."""
+        self._check()
+        cdef list group = list(ops)
+        cdef Py_ssize_t i, n = len(group)
+        cdef unsigned long handled = 0
+        cdef bint stop = False
+        cdef bytearray armed = bytearray(n)
+        cdef Op op
+        for i in range(n):
+            if not isinstance(group[i], Op):
+                raise TypeError(f"requeue_cycle takes Op objects, got {type(group[i]).__name__}")
+            armed[i] = (<Op>group[i]).state != ST_DONE
+        it = iter(offsets)
+        self.last_sqe_flags = NULL
+        while handled < limit and not stop and self.in_flight:
+            self._in()
+            try:
+                self._wait_untimed(1) if not self.multi_waiters else self._wait_timeout(1, None, None)
+            finally:
+                self._out()
+            if self.closing:
+                break
+            for i in range(n):
+                op = <Op>group[i]
+                if not armed[i] or op.state != ST_DONE:
+                    continue
+                armed[i] = 0
+                if op.cancel_reason is not None or op._res < 0 or (expect >= 0 and op._res != expect):
+                    stop = True
+                    continue
+                handled += 1
+                if stop or handled > limit:
+                    continue
+                try:
+                    nxt = next(it)
+                except StopIteration:
+                    stop = True
+                    continue
+                self._rearm(op, nxt)
+                armed[i] = 1
+        return handled
 
     def read(self, int fd, buf, nbytes=None, offset=0, uint8_t sqe_flags=0, *, callback=None, context=None):
         """Queue IORING_OP_READ into a writable buffer; liburing's order (fd, buf, nbytes,

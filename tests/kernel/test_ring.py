@@ -583,10 +583,10 @@ def test_requeue_reuses_a_completed_read(ring, tmp_file):
         with pytest.raises(ValueError, match="still in flight"):
             ring.requeue(ring.requeue(op, 0))
         ring.wait_for(op)
-        done_nop = ring.nop()
-        ring.wait_for(done_nop)
+        done_fsync = ring.fsync(fd)
+        ring.wait_for(done_fsync)
         with pytest.raises(ValueError, match="only ops from"):
-            ring.requeue(done_nop)
+            ring.requeue(done_fsync)
     finally:
         os.close(fd)
 

@@ -143,3 +143,54 @@ def test_accept_fast_path_and_its_fallback(ring, listener, fds):
         assert os.get_inheritable(fd1) is False
     with pytest.raises(ValueError):
         ring.accept(listener.fileno(), 0x1)
+
+
+def test_requeue_many_rearms_nops_without_offsets(ring):
+    nops = [ring.nop() for _ in range(4)]
+    ring.wait_for(*nops)
+    first = [op.user_data for op in nops]
+    assert ring.requeue_many(nops) == 4
+    assert ring.in_flight == 4 and not any(op.done for op in nops)
+    assert ring.wait_for(*nops) == [0, 0, 0, 0]
+    assert all(op.user_data != ud for op, ud in zip(nops, first))
+
+
+def test_requeue_cycle_reads_every_offset_once(ring, tmp_file):
+    path, data = tmp_file
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        seen = {}
+        bufs = [bytearray(4096) for _ in range(4)]
+        offsets = [i * 4096 for i in range(16)]
+        reads = [ring.read(fd, b, 4096, off) for b, off in zip(bufs, offsets[:4])]
+        # a completed read is re-armed in C at the next offset until the offsets run out
+        assert ring.requeue_cycle(reads, iter(offsets[4:]), 1000, expect=4096) == 16
+        ring.wait_for(*reads)   # the ops that were still in flight when the offsets ran out
+        for op, buf in zip(reads, bufs):
+            assert op.result == 4096
+            seen[bytes(buf)] = True
+        assert all(data[o:o + 4096] in seen for o in offsets[12:])
+        # a limit stops early and leaves the rest in flight
+        again = ring.requeue_many(reads, offsets[:4])
+        assert again == 4
+        handled = ring.requeue_cycle(reads, iter(offsets), 2)
+        assert 2 <= handled <= 4   # completions beyond the limit are counted, not re-armed
+        ring.wait_for(*reads)
+    finally:
+        os.close(fd)
+
+
+def test_requeue_cycle_stops_at_an_unexpected_result(ring, tmp_file):
+    path, data = tmp_file
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        op = ring.read(fd, bytearray(4096), 4096, len(data) - 100)   # a short read: 100
+        assert ring.requeue_cycle([op], iter([0, 4096]), 10, expect=4096) == 0
+        assert op.done and op.result == 100
+        with pytest.raises(TypeError, match="Op objects"):
+            ring.requeue_cycle([object()], iter([]), 1)
+        nops = [ring.nop() for _ in range(2)]
+        assert ring.requeue_cycle(nops, iter([0] * 6), 100) == 8   # 2 first runs + 6 re-arms
+        ring.wait_for(*nops)
+    finally:
+        os.close(fd)

@@ -147,10 +147,11 @@ class SharedRing(RuleBasedStateMachine):
 
 
 def run_machine(min_ops: int) -> None:
-    """Runs of the machine until `min_ops` ops have gone through (a run is a few thousand)."""
+    """Runs of the machine until `min_ops` ops have gone through (a run is a few thousand)
+    and at least one close raced running threads (hypothesis may pick no close rule in a run)."""
     SharedRing.ops_done = SharedRing.closes = SharedRing.thread_runs = 0
     runs = 0
-    while SharedRing.ops_done < min_ops:
+    while SharedRing.ops_done < min_ops or SharedRing.closes == 0:
         machine_test = SharedRing.TestCase
         machine_test.settings = settings(max_examples=4, stateful_step_count=8, deadline=None,
                                          suppress_health_check=list(HealthCheck))
