@@ -516,7 +516,7 @@ cdef class Op:
     # to be queued again by Ring.requeue.
     cdef readonly int32_t fd
     cdef uint32_t length
-    cdef int32_t buf_index
+    cdef int32_t buf_index   # public as .buf_index (READ_FIXED/WRITE_FIXED only)
     # The second 16 bytes of a CQE32 completion (uring_cmd results), latest CQE's.
     cdef uint64_t big0
     cdef uint64_t big1
@@ -525,6 +525,13 @@ cdef class Op:
     # No __dealloc__: an Op only holds a buffer view while it sits in a ring's table, and
     # every way out of the table releases it (final CQE, _unqueue_last, RingCore dealloc);
     # a Cython __dealloc__ would cost every NOP an error-state save/restore.
+
+    @property
+    def buf_index(self) -> int:
+        """The registered buffer a READ_FIXED/WRITE_FIXED op uses; -1 for other ops."""
+        if self.opcode == OP_READ_FIXED or self.opcode == OP_WRITE_FIXED:
+            return self.buf_index
+        return -1
 
     cdef inline void _release_pins(self):
         if self.has_view:
@@ -1079,6 +1086,8 @@ cdef class RingCore:
         op.callback = callback
         op.out = sqe.out
         op.fd = sqe.s.fd
+        if sqe.s.opcode == OP_READ_FIXED or sqe.s.opcode == OP_WRITE_FIXED:
+            op.buf_index = sqe.s.buf_index   # for errors naming the registered buffer
         # Only a regular (non-direct) fd lands in our process's table and can leak.
         op.creates_fd = ((sqe.s.opcode == OP_ACCEPT or sqe.s.opcode == OP_OPENAT or
                           sqe.s.opcode == OP_OPENAT2 or sqe.s.opcode == OP_SOCKET) and sqe.s.file_index == 0) \
