@@ -5,13 +5,28 @@ import argparse
 import sys
 
 
+# `uring bench NAME ...` for these names runs NAME's own command line (module.main(argv)),
+# so each benchmark family keeps its options beside its code.
+BENCH_FAMILIES = {
+    "aio": "uring.aio.bench",
+    "loop": "uring.loop.bench",
+    "seed": "uring.bench_seed",
+    "copy": "uring.bench_copy",
+}
+SUBCOMMAND_MODULES = ("bench_cmd", "cp_cmd", "stat_cmd", "logd_cmd")
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if len(argv) >= 2 and argv[0] == "bench" and argv[1] in BENCH_FAMILIES:
+        module = __import__(BENCH_FAMILIES[argv[1]], fromlist=["main"])
+        return int(module.main(argv[2:]) or 0)
     parser = argparse.ArgumentParser(prog="uring", description="io_uring from Python")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("probe", help="what the running kernel supports")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     sub.add_parser("demo", help="a short live demonstration")
-    for name in ("bench_cmd", "cp_cmd"):
+    for name in SUBCOMMAND_MODULES:
         try:
             module = __import__(f"uring.cli.{name}", fromlist=["add_parser"])
         except ImportError:
