@@ -109,6 +109,11 @@ class Ring(ChainMixin, CancelMixin, RegisterMixin, RingCore):
         from uring.probe import probe
         return probe(self)
 
+    def stat(self):
+        """This ring as the kernel sees it (/proc/self/fdinfo): a uring.stat.RingStat."""
+        from uring.stat import ring_stat
+        return ring_stat(self.fd)
+
 
 def _unsupported_setup_flag(flags: int):
     """Find which requested setup flag the kernel rejects, by trial setups of each alone."""
