@@ -370,11 +370,13 @@ def _nop_loop(ring: Any, batch: int, seconds: float) -> float:
 
 
 def ours_read(path: Path, offsets: Sequence[int], seconds: float, *, direct: bool = False,
-              fixed: bool = False, qd: int = QUEUE_DEPTH) -> float:
+              fixed: bool = False, qd: int = QUEUE_DEPTH, sqpoll: bool = False) -> float:
     """Reads per second with `qd` BLOCK-sized reads in flight through Ring.read (or, with
     `fixed`, a registered file and registered buffers through Ring.read_fixed); each
-    round of completions is refilled and submitted by the same submit_and_wait(1)."""
+    round of completions is refilled and submitted by the same submit_and_wait(1).
+    With `sqpoll` the ring's kernel thread does the submitting."""
     from uring import Ring
+    from uring._uapi import SetupFlags
     fd = os.open(path, os.O_RDONLY | (os.O_DIRECT if direct else 0))
     # mmap memory is page aligned, which O_DIRECT needs; bytearrays are what a caller
     # of buffered reads would use.
@@ -383,7 +385,7 @@ def ours_read(path: Path, offsets: Sequence[int], seconds: float, *, direct: boo
     # mmaps close: an mmap with a live export refuses to close.
     pins: list[Pin] = []
     try:
-        with Ring(qd) as ring:
+        with Ring(qd, flags=SetupFlags.SQPOLL if sqpoll else 0) as ring:
             offset_iter = itertools.cycle(offsets)
             if fixed:
                 pins = _register_file_and_buffers(ring, fd, bufs)
