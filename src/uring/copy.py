@@ -110,6 +110,11 @@ class _Copier:
     def _make_slot(self, index: int) -> _Slot:
         return _Slot(bytearray(self.chunk))
 
+    def _short_is_eof(self, end: int, got: int) -> bool:
+        """A short in-step ending at `end` found the end of the file (rather than a
+        transient short read to retry from `end`)."""
+        return got == 0 or self.probing
+
     def close(self) -> None:
         """Release what the slots hold (pipes, registrations)."""
 
@@ -167,7 +172,7 @@ class _Copier:
                 self.probing = False             # the file grew: keep going
             if got < slot.length:
                 end = slot.off + got
-                if got == 0 or self.probing:
+                if self._short_is_eof(end, got):
                     self.eof = end if self.eof is None else min(self.eof, end)
                     self.probing = False
                 else:
@@ -284,8 +289,9 @@ class _DirectCopier(_Copier):
     def _start(self, slot: _Slot, off: int, length: int) -> None:
         ring = self.ring
         ring.reserve(2)
-        slot.off, slot.length, slot.wrote_from = off, length, 0
         n = _round_up(length)
+        # The kernel judges the read short against what was asked: the rounded length.
+        slot.off, slot.length, slot.wrote_from = off, n, 0
         if self.fixed:
             slot.read = ring.read_fixed(self.src, slot.buf, n, off, slot.index, _LINK)
             slot.write = ring.write_fixed(self.dst, slot.buf, n, off, slot.index)
@@ -293,6 +299,11 @@ class _DirectCopier(_Copier):
             slot.read = ring.read(self.src, slot.buf, n, off, _LINK)
             slot.write = ring.write(self.dst, slot.buf, n, off)
         self.busy.append(slot)
+
+    def _short_is_eof(self, end: int, got: int) -> bool:
+        # O_DIRECT cannot resume at an unaligned offset, and only the end of the file
+        # cuts a read there.
+        return bool(end % _ALIGN) or super()._short_is_eof(end, got)
 
     def _rewrite(self, slot: _Slot, start: int, end: int) -> None:
         if start % _ALIGN:
