@@ -67,6 +67,7 @@ class RingStat:
     overflow: int = 0                    # CQEs waiting in the kernel's overflow list
     overflow_list: list[dict[str, Any]] = field(default_factory=list)
     napi: str | None = None
+    busy: bool = False                   # the kernel printed nothing: its ring lock was held
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -179,14 +180,27 @@ def _comm(pid: int) -> str:
         return ""
 
 
+# Kernels since 5.16 print a ring's fdinfo only if they get its lock without waiting (the
+# lock order with the seq file is the reverse of the ring's); a ring busy in
+# io_uring_enter then shows nothing but the generic lines, so the read is retried.
+_BUSY_RETRIES = 200
+
+
 def ring_stat(fd: int, pid: int | None = None) -> RingStat:
-    """The state of io_uring fd `fd` of process `pid` (this process by default)."""
+    """The state of io_uring fd `fd` of process `pid` (this process by default). A ring
+    whose lock stayed held through every retry comes back with busy=True and no figures."""
     pid = os.getpid() if pid is None else pid
-    with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-        text = f.read()
     if os.readlink(f"/proc/{pid}/fd/{fd}") != IO_URING_LINK:
         raise ValueError(f"fd {fd} of process {pid} is not an io_uring instance")
-    return parse_fdinfo(text, pid=pid, fd=fd, comm=_comm(pid))
+    for attempt in range(_BUSY_RETRIES):
+        with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+            text = f.read()
+        if "SqThread" in text or "UserFiles" in text:   # printed by every kernel since 5.x
+            break
+        time.sleep(0 if attempt < 20 else 0.0005)
+    st = parse_fdinfo(text, pid=pid, fd=fd, comm=_comm(pid))
+    st.busy = "SqThread" not in text and "UserFiles" not in text
+    return st
 
 
 def _ring_fds(pid: int) -> Iterator[int]:
@@ -266,10 +280,13 @@ def format_table(rings: list[RingStat], rate: dict[tuple[int, int], dict[str, fl
         if rate is not None:
             rec = rate.get((r.pid, r.fd), {})
             row += [_rate(rec.get("sqe_per_sec")), _rate(rec.get("cqe_per_sec"))]
+        if r.busy:
+            row = row[:3] + ["(busy: the kernel skipped its fdinfo, try again)"]
         rows.append(row)
     if not rows:
         return "no io_uring instances found (only processes you may read are searched)"
-    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+    # A busy ring's row is short (who, then why): only full rows set the column widths.
+    widths = [max(len(x) for x in col) for col in zip(head, *[r for r in rows if len(r) == len(head)])]
     return "\n".join("  ".join(x.ljust(w) for x, w in zip(row, widths)).rstrip()
                      for row in [head, *rows])
 

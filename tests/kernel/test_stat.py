@@ -190,3 +190,32 @@ def test_stat_of_a_process_without_rings():
     proc = uring("stat", "1")
     # PID 1 (init) is either not readable or has no rings: said on stderr, status 1.
     assert proc.returncode == 1 and "no readable io_uring instance" in proc.stderr
+
+
+def test_a_ring_busy_in_the_kernel_is_retried_then_flagged(monkeypatch, make_ring):
+    """Since 5.16 the kernel prints nothing for a ring whose lock is held: the read is
+    retried, and a ring that stays locked is shown as busy rather than as zeros."""
+    from uring import stat as stat_mod
+    ring = make_ring(4)
+    real_open = open
+    generic = "pos:\t0\nflags:\t02000002\nmnt_id:\t17\nino:\t1\n"
+    calls = []
+
+    def fake_open(path, *a, **k):
+        if str(path).startswith("/proc/") and "/fdinfo/" in str(path):
+            calls.append(path)
+            if len(calls) < 3 or always_busy:
+                import io
+                return io.StringIO(generic)
+        return real_open(path, *a, **k)
+
+    monkeypatch.setattr("builtins.open", fake_open)
+    always_busy = False
+    st = stat_mod.ring_stat(ring.fd)
+    assert len(calls) == 3 and not st.busy and st.sq_entries == 4
+    always_busy = True
+    monkeypatch.setattr(stat_mod, "_BUSY_RETRIES", 5)
+    st = stat_mod.ring_stat(ring.fd)
+    assert st.busy and st.sq_entries is None
+    line = stat_mod.format_table([st]).splitlines()[1]
+    assert "busy" in line and line.split()[2] == str(ring.fd)
