@@ -392,6 +392,8 @@ def main(argv: list[str] | None = None) -> int:
         sync = _sync_of(samples)
         for s in samples:
             print(json.dumps(s.to_json(sync.get((s.row.lang, s.mode)))))
+        for note in notes:
+            print(f"uring bench seed: note: {note}", file=sys.stderr)
     else:
         print(format_table(samples, notes, path=path, seconds=None if args.from_json else args.seconds))
         print()

@@ -49,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -292,8 +293,21 @@ static inline struct io_uring_sqe *ring_get_sqe(struct ring *r)
 {
 	unsigned head = __atomic_load_n(r->sq_khead, __ATOMIC_ACQUIRE);
 
-	if (r->sq_tail - head >= r->sq_entries)
-		die("submission queue full (internal error)");
+	while (r->sq_tail - head >= r->sq_entries) {
+		/*
+		 * The SQPOLL thread publishes its new head only after the
+		 * whole batch, so a read completed inline can be reaped
+		 * before its SQE slot is given back: wait for the head.
+		 */
+		if (!(r->flags & IORING_SETUP_SQPOLL))
+			die("submission queue full (internal error)");
+		if (__atomic_load_n(r->sq_kflags, __ATOMIC_ACQUIRE) &
+		    IORING_SQ_NEED_WAKEUP)
+			sys_enter(r->fd, 0, 0, IORING_ENTER_SQ_WAKEUP);
+		else
+			sched_yield();
+		head = __atomic_load_n(r->sq_khead, __ATOMIC_ACQUIRE);
+	}
 	struct io_uring_sqe *sqe = &r->sqes[r->sq_tail & r->sq_mask];
 	r->sq_tail++;
 	memset(sqe, 0, sizeof(*sqe));
