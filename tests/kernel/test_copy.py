@@ -190,25 +190,31 @@ def test_unknown_mode(tmp_path):
         copyfile(tmp_path / "s", tmp_path / "d", mode="teleport")
 
 
-def test_automatic_choice_follows_the_page_cache(tmp_path, fd_guard, monkeypatch):
+def test_automatic_choice_protects_the_page_cache(tmp_path, fd_guard, monkeypatch):
     from uring import copy as copy_mod
+    size = 256 * BLOCK
     src = tmp_path / "src"
-    src.write_bytes(pattern(256 * BLOCK))
+    src.write_bytes(pattern(size))
     fd = os.open(src, os.O_RDONLY)
+    memory = [8 * size]
+    monkeypatch.setattr(copy_mod, "_available_memory", lambda: memory[0])
     try:
-        os.read(fd, 256 * BLOCK)
+        os.read(fd, size)
         assert copy_mod.cached_fraction(fd) == 1.0
         assert copy_mod.choose_mode(fd) == "splice"            # small: never direct
         monkeypatch.setattr(copy_mod, "DIRECT_MIN_SIZE", BLOCK)
-        assert copy_mod.choose_mode(fd) == "splice"            # cached
+        memory[0] = 4 * size
+        assert copy_mod.choose_mode(fd) == "splice"            # a quarter of memory, cached
+        memory[0] = size
+        assert copy_mod.choose_mode(fd) == "direct"            # larger than half the memory
         os.fsync(fd)
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         if copy_mod.cached_fraction(fd) >= 0.5:
             pytest.skip("this filesystem keeps the pages after POSIX_FADV_DONTNEED")
-        assert copy_mod.choose_mode(fd) == "direct"            # cold
-        monkeypatch.setattr(copy_mod, "_available_memory", lambda: BLOCK)
-        os.read(fd, 256 * BLOCK)
-        assert copy_mod.choose_mode(fd) == "direct"            # larger than memory
+        memory[0] = 4 * size
+        assert copy_mod.choose_mode(fd) == "direct"            # a quarter of memory, cold
+        memory[0] = 16 * size
+        assert copy_mod.choose_mode(fd) == "splice"            # cold but small for this machine
         assert copy_mod.cached_fraction(fd, 0) is None         # nothing to map
     finally:
         os.close(fd)
