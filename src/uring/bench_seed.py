@@ -197,6 +197,7 @@ def format_table(samples: Sequence[Sample], notes: Sequence[str] = (), *,
     out = [f"uring bench seed: 4 KiB random reads; Linux {platform.release()}, "
            f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs"
            + (f"; {seconds:g} s per measurement" if seconds else "")
+           + (f", median of {max(len(s.rounds) for s in samples)} round(s)" if samples else "")
            + (f"; file {path}" if path else "")]
     for mode in modes:
         head = ["", *[f"QD {q}" for q in qds], "seed"]

@@ -72,7 +72,7 @@ def test_load_rejects_unknown_rows(line):
 def test_table_from_recorded_figures(recorded):
     table = format_table(recorded, ["a note"], path=Path("/data.bin"), seconds=0.2)
     lines = table.splitlines()
-    assert "0.2 s per measurement" in lines[0] and "file /data.bin" in lines[0]
+    assert "0.2 s per measurement, median of 2 round(s)" in lines[0] and "file /data.bin" in lines[0]
     disk = lines.index(next(x for x in lines if x.startswith("disk:")))
     cache = lines.index(next(x for x in lines if x.startswith("cache:")))
     assert lines[disk + 1].split() == ["QD", "1", "QD", "32", "QD", "128", "seed"]
