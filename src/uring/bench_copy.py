@@ -66,11 +66,16 @@ class Timing:
     def median(self) -> float:
         return statistics.median(self.seconds)
 
+    def speed_vs(self, baseline: "Timing") -> float:
+        """Median over the rounds of baseline time / this time in the same round: pairing
+        copies made seconds apart cancels the machine's drift between rounds."""
+        return statistics.median(b / t for b, t in zip(baseline.seconds, self.seconds))
+
     def to_json(self, baseline: "Timing | None") -> dict[str, Any]:
         return {"method": self.method, "cache": self.cache, "bytes": self.size,
                 "seconds": [round(s, 4) for s in self.seconds], "median_s": round(self.median, 4),
                 "gb_per_s": round(self.size / self.median / 1e9, 3),
-                "speed_vs_cp": None if baseline is None else round(baseline.median / self.median, 3)}
+                "speed_vs_cp": None if baseline is None else round(self.speed_vs(baseline), 3)}
 
 
 def drop_cache(path: Path) -> None:
@@ -143,7 +148,7 @@ def format_table(timings: Sequence[Timing], *, path: Path | None = None) -> str:
         base = _baseline(timings, cache)
         head = ["method", "time", "GB/s", "x cp"]
         lines = [[t.method, f"{t.median:.3f} s", f"{size / t.median / 1e9:.2f}",
-                  "-" if base is None else f"{base.median / t.median:.2f}"] for t in rows]
+                  "-" if base is None else f"{t.speed_vs(base):.2f}"] for t in rows]
         widths = [max(len(x) for x in col) for col in zip(head, *lines)]
         title = ("source in the page cache" if cache == "cached"
                  else "source dropped from the page cache (POSIX_FADV_DONTNEED) before each copy")
@@ -152,8 +157,9 @@ def format_table(timings: Sequence[Timing], *, path: Path | None = None) -> str:
                 "  ".join("-" * w for w in widths)]
         out += ["  ".join(x.ljust(w) if i == 0 else x.rjust(w) for i, (x, w) in enumerate(zip(line, widths)))
                 for line in lines]
-    out += ["", "x cp: cp's median time over the method's (> 1: faster than cp). Times end when "
-            "the copy returns (no fsync), as cp's do; each destination is flushed untimed."]
+    out += ["", "x cp: median over the rounds of cp's time / the method's in the same round (> 1: "
+            "faster than cp). Times end when the copy returns (no fsync), as cp's do; each "
+            "destination is flushed untimed."]
     return "\n".join(out)
 
 
