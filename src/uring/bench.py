@@ -112,7 +112,7 @@ class Result:
     @property
     def meets_target(self) -> bool:
         ratios = {"ratio_vs_c": self.ratio_vs_c, "ratio_vs_python": self.ratio_vs_python}
-        return all(ratios[k] is not None and ratios[k] >= v for k, v in self.target.items())
+        return all((r := ratios[k]) is not None and r >= v for k, v in self.target.items())
 
     def to_json(self) -> dict[str, Any]:
         """The machine-readable record printed by ``uring bench --json``."""
@@ -644,8 +644,10 @@ def run_workloads(workloads: Iterable[str] = WORKLOADS, *, seconds: float = DEFA
         if w == "nop":
             results += bench_nop(exe, seconds, repeat, progress)
         elif w == "read":
+            assert path is not None
             results += bench_read(exe, path, seconds, repeat, progress)
         else:
+            assert path is not None
             results += bench_direct(exe, path, seconds, repeat, progress)
     return results
 

@@ -61,7 +61,8 @@ class BufferRing:
             raise ValueError(f"unknown buffer ring flags {flags & ~known:#x}")
         kernel_memory = bool(flags & PbufRingFlags.MMAP)
         self._ring = ring
-        self._mem = None if kernel_memory else BufRingMemory(entries)
+        # None until the kernel's memory is mapped (IOU_PBUF_RING_MMAP), and after close.
+        self._mem: Any = None if kernel_memory else BufRingMemory(entries)
         self._buffers = mmap.mmap(-1, entries * buf_size)
         # Holding a buffer export keeps the mapping from being closed or resized under the
         # kernel, and gives us its address.
@@ -69,7 +70,7 @@ class BufferRing:
         self._base = self._pin.addr
         self._consumed = [0] * entries  # INC rings: bytes of each buffer already handed out
         self.closed = False
-        ring_addr = 0 if kernel_memory else self._mem.addr
+        ring_addr = 0 if self._mem is None else self._mem.addr
         reg = bytearray(BUF_REG.pack(ring_addr, entries, self.bgid, self.flags, 0, 0, 0))
         try:
             ring._register(RegisterOp.PBUF_RING, reg, 1)
