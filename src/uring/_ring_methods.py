@@ -16,7 +16,7 @@ from uring.ops import poll as _poll
 from uring.ops import rw as _rw
 from uring.ops import timeouts as _timeouts
 from typing import Iterable, Mapping, Sequence, Tuple, Union
-from uring.ops._common import Buffer, PathLike
+from uring.ops._common import Buffer, BufferGroup, PathLike
 from uring.ops.fs import OpenHow, Statx
 from uring.ops.misc import SigInfo
 from uring.ops.poll import Target
@@ -923,7 +923,7 @@ class RingMethods:
         return _queue(self, _net.sendmsg_zc_fixed(fd, buffers, flags, buf_index, address=address, ancillary=ancillary, family=family),
                       sqe_flags, ioprio, personality, buf_group, file_index, context, callback)
 
-    def recv_select(self, fd: int, nbytes: int, flags: int = 0, *, buf_group: int,
+    def recv_select(self, fd: int, nbytes: int, flags: int = 0, *, buf_group: int | BufferGroup,
             sqe_flags: int = 0, ioprio: int | None = None, personality: int | None = None,
             file_index: int | None = None, context: Any = None,
             callback: Callable[[Op, int, int], Any] | None = None) -> Op:
@@ -974,9 +974,10 @@ class RingMethods:
         return _queue(self, _net.recvmsg(fd, buffers, flags, name_size=name_size, control_size=control_size),
                       sqe_flags, ioprio, personality, buf_group, file_index, context, callback)
 
-    def recvmsg_multishot(self, fd: int, flags: int, buf_group: int, name_size: int = 0,
-            control_size: int = 0, *, sqe_flags: int = 0, ioprio: int | None = None,
-            personality: int | None = None, file_index: int | None = None, context: Any = None,
+    def recvmsg_multishot(self, fd: int, flags: int, buf_group: int | BufferGroup,
+            name_size: int = 0, control_size: int = 0, *, sqe_flags: int = 0,
+            ioprio: int | None = None, personality: int | None = None,
+            file_index: int | None = None, context: Any = None,
             callback: Callable[[Op, int, int], Any] | None = None) -> Op:
         """IORING_OP_RECVMSG with IORING_RECV_MULTISHOT: one CQE per message into buffers of
         group `buf_group`; each buffer starts with a struct io_uring_recvmsg_out header, the
@@ -1262,10 +1263,10 @@ class RingMethods:
         return _queue(self, _misc.provide_buffers(buf, len, nr, bgid, bid),
                       sqe_flags, ioprio, personality, buf_group, file_index, context, callback)
 
-    def remove_buffers(self, nr: int, bgid: int, *, sqe_flags: int = 0, ioprio: int | None = None,
-            personality: int | None = None, buf_group: int | BufferRing | None = None,
-            file_index: int | None = None, context: Any = None,
-            callback: Callable[[Op, int, int], Any] | None = None) -> Op:
+    def remove_buffers(self, nr: int, bgid: int | BufferGroup, *, sqe_flags: int = 0,
+            ioprio: int | None = None, personality: int | None = None,
+            buf_group: int | BufferRing | None = None, file_index: int | None = None,
+            context: Any = None, callback: Callable[[Op, int, int], Any] | None = None) -> Op:
         """IORING_OP_REMOVE_BUFFERS: drop up to `nr` buffers of group `bgid`; completes with the
         number removed (-ENOENT if the group does not exist).
 
@@ -1278,7 +1279,7 @@ class RingMethods:
                       sqe_flags, ioprio, personality, buf_group, file_index, context, callback)
 
     @accept_renamed
-    def read_multishot(self, fd: int, nbytes: int, offset: int, buf_group: int, *,
+    def read_multishot(self, fd: int, nbytes: int, offset: int, buf_group: int | BufferGroup, *,
             sqe_flags: int = 0, ioprio: int | None = None, personality: int | None = None,
             file_index: int | None = None, context: Any = None,
             callback: Callable[[Op, int, int], Any] | None = None) -> Op:

@@ -10,7 +10,7 @@ import socket
 import struct
 import warnings
 from datetime import timedelta
-from typing import Any, Callable, Iterable, Sequence, TypeVar, Union, cast
+from typing import Any, Callable, Iterable, Protocol, Sequence, TypeVar, Union, cast
 
 from uring._core import Pin, Sqe
 from uring._uapi import TIMESPEC
@@ -56,6 +56,17 @@ def check_int(value: int, name: str, low: int, high: int) -> int:
 
 def check_u32(value: int, name: str) -> int:
     return check_int(value, name, 0, _U32)
+
+
+class BufferGroup(Protocol):
+    """Anything naming a provided-buffer group by its `bgid` (a uring.bufring.BufferRing)."""
+    bgid: int
+
+
+def buffer_group(value: int | BufferGroup, name: str = "buf_group") -> int:
+    """A provided-buffer group id: an int in 0..65535, or a BufferRing (its bgid)."""
+    group: Any = getattr(value, "bgid", value)
+    return check_int(group, name, 0, 0xFFFF)
 
 
 def offset(value: int) -> int:
