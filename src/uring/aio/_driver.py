@@ -20,7 +20,7 @@ __all__ = ["Driver", "get_driver", "get_ring", "configure"]
 # peek when the kernel holds completions back.
 _PREFERRED = int(SetupFlags.SUBMIT_ALL | SetupFlags.COOP_TASKRUN | SetupFlags.TASKRUN_FLAG
                  | SetupFlags.SINGLE_ISSUER)
-_config: dict[str, Any] = {"entries": 1024, "flags": None, "sqpoll": False, "sq_thread_idle": None}
+_config: dict[str, Any] = {"eager": 0, "entries": 1024, "flags": None, "sqpoll": False, "sq_thread_idle": None}
 _drivers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Driver]" = weakref.WeakKeyDictionary()
 
 
@@ -29,7 +29,7 @@ class Driver:
     always on a loop that owns the ring and submits before it waits), so queuing an op costs
     one attribute test: ``if not d.pending: d.schedule()``."""
 
-    __slots__ = ("loop", "ring", "pending", "owned", "efd", "pid", "dispatching", "_finalizer", "__weakref__")
+    __slots__ = ("loop", "ring", "pending", "owned", "efd", "pid", "dispatching", "credit", "_finalizer", "__weakref__")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
@@ -38,6 +38,7 @@ class Driver:
         # True while our own flush/reader dispatches CQEs: a callback then runs outside any
         # task, so a completed op may wake its task at once instead of via call_soon.
         self.dispatching = False
+        self.credit = _config["eager"]
         hook = getattr(loop, "_uring_ring", None)
         if hook is not None:
             # The io_uring event loop submits before each wait and dispatches CQEs itself.
@@ -78,6 +79,7 @@ class Driver:
     def _flush(self) -> None:
         ring = self.ring
         self.pending = False
+        self.credit = _config["eager"]
         if ring.closed:
             return
         # Muted while we submit and reap ourselves: reads that finish inside the enter would
@@ -138,14 +140,20 @@ def _close_ring(ring: Ring, efd: int) -> None:
 
 def _hook_close(loop: asyncio.AbstractEventLoop) -> None:
     """asyncio has no loop-close hook: wrap the instance's close so the ring is drained
-    and closed while the loop can still run callbacks (weakref.finalize is the backstop)."""
-    original = loop.close
+    and closed while the loop can still run callbacks (weakref.finalize is the backstop).
+    The wrapper holds the loop weakly: a cycle through a compiled loop may never be freed."""
+    ref = weakref.ref(loop)
+    original = type(loop).close
 
     def close() -> None:
-        driver = _drivers.get(loop)
+        target = ref()
+        if target is None:
+            return
+        driver = _drivers.get(target)
         if driver is not None:
             driver.close()
-        original()
+        target.__dict__.pop("close", None)
+        original(target)
 
     try:
         loop.close = close  # type: ignore[method-assign]
@@ -166,11 +174,15 @@ def _new_ring() -> Ring:
         return Ring(entries)
 
 
-def configure(*, entries: int | None = None, flags: int | None = None, sqpoll: bool | None = None,
+def configure(*, eager: int | None = None, entries: int | None = None, flags: int | None = None, sqpoll: bool | None = None,
               sq_thread_idle: int | None = None) -> None:
     """Settings for rings created from now on (each loop's ring is made on first use):
     SQ size, IORING_SETUP_* flags (None: COOP_TASKRUN|TASKRUN_FLAG|SINGLE_ISSUER where
     supported), SQPOLL and its idle time in ms."""
+    if eager is not None:
+        _config["eager"] = int(eager)
+        for driver in _drivers.values():
+            driver.credit = int(eager)
     if entries is not None:
         if not isinstance(entries, int) or entries < 1:
             raise ValueError(f"entries must be a positive int, got {entries!r}")
