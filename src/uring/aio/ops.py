@@ -146,8 +146,19 @@ def _awaitable(name: str, prep: Callable[..., Sqe]) -> Callable[..., Awaitable[A
     return call
 
 
-# Every helper the fast paths above do not cover, generated from the ops table.
+def _iterator(name: str, prep: Callable[..., Sqe]) -> Callable[..., Any]:
+    from uring.aio.multishot import Multishot
+
+    def call(*args: Any, rearm: bool = True, **kwargs: Any) -> Any:
+        return Multishot(lambda: prep(*args, **kwargs), rearm=rearm)
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = f"uring.ops.{name} as an async iterator of Events (see uring.aio.Multishot).\n\n{prep.__doc__ or ''}"
+    return call
+
+
+# Every helper the fast paths above do not cover, generated from the ops table: multishot
+# ones become async iterators, the others awaitables.
 for _name, _prep in _ops.helpers().items():
     if _name not in globals():
-        globals()[_name] = _awaitable(_name, _prep)
+        globals()[_name] = (_iterator if "multishot" in _name else _awaitable)(_name, _prep)
         __all__.append(_name)
