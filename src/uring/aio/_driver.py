@@ -88,7 +88,7 @@ class Driver:
         self.dispatching = True
         try:
             ring.submit()
-            ring.peek()
+            _drain(ring)
         finally:
             self.dispatching = False
             if not ring.closed:
@@ -104,7 +104,7 @@ class Driver:
         if not self.ring.closed:
             self.dispatching = True
             try:
-                self.ring.peek()
+                _drain(self.ring)
             finally:
                 self.dispatching = False
 
@@ -128,6 +128,18 @@ class Driver:
                 pass
         if self._finalizer is not None:
             self._finalizer()   # closes the ring (drained) and the eventfd, once
+
+
+_HELD_BACK = 2 | 4   # IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN
+
+
+def _drain(ring: Ring) -> None:
+    """Reap everything, including CQEs the kernel held back (an overflowed CQ, task work):
+    no eventfd signal will come again for those."""
+    while ring.peek() and not ring.closed and ring.sq_flags & _HELD_BACK:
+        pass
+    if not ring.closed and ring.sq_flags & _HELD_BACK:
+        ring.peek()
 
 
 def _close_ring(ring: Ring, efd: int) -> None:

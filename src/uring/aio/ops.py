@@ -150,6 +150,9 @@ def _iterator(name: str, prep: Callable[..., Sqe]) -> Callable[..., Any]:
     from uring.aio.multishot import Multishot
 
     def call(*args: Any, rearm: bool = True, **kwargs: Any) -> Any:
+        # A BufferRing may stand for its group id, as in Ring.recv_multishot.
+        args = tuple(getattr(a, "bgid", a) for a in args)
+        kwargs = {k: getattr(v, "bgid", v) for k, v in kwargs.items()}
         return Multishot(lambda: prep(*args, **kwargs), rearm=rearm)
     call.__name__ = call.__qualname__ = name
     call.__doc__ = f"uring.ops.{name} as an async iterator of Events (see uring.aio.Multishot).\n\n{prep.__doc__ or ''}"
