@@ -47,7 +47,9 @@ async def _path_op(sqe: Any, *paths: Any) -> int:
 def _stat_result(st: Any) -> _os.stat_result:
     ints = (st.st_mode, st.st_ino, st.st_dev, st.st_nlink, st.st_uid, st.st_gid, st.st_size,
             st.st_atime_ns // 10**9, st.st_mtime_ns // 10**9, st.st_ctime_ns // 10**9)
-    extra = {"st_atime": st.st_atime_ns / 1e9, "st_mtime": st.st_mtime_ns / 1e9, "st_ctime": st.st_ctime_ns / 1e9,
+    # the floats as CPython computes them (sec + nsec * 1e-9), so they compare equal
+    secs = lambda ns: ns // 10**9 + (ns % 10**9) * 1e-9  # noqa: E731
+    extra = {"st_atime": secs(st.st_atime_ns), "st_mtime": secs(st.st_mtime_ns), "st_ctime": secs(st.st_ctime_ns),
              "st_atime_ns": st.st_atime_ns, "st_mtime_ns": st.st_mtime_ns, "st_ctime_ns": st.st_ctime_ns,
              "st_blksize": st.st_blksize, "st_blocks": st.st_blocks, "st_rdev": st.st_rdev}
     return _os.stat_result(ints, extra)

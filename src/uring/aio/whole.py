@@ -54,7 +54,7 @@ async def read_bytes(path: Any) -> bytes:
         return await _read_plain(path)
     slot = slots.free.pop()
     buf = bytearray(_FIRST_READ)
-    open_sqe = _ops.openat_direct(AT_FDCWD, path, os.O_RDONLY | os.O_CLOEXEC, 0, slot)
+    open_sqe = _ops.openat_direct(AT_FDCWD, path, os.O_RDONLY, 0, slot)  # direct: no O_CLOEXEC
     open_sqe.flags = _LINK
     read_sqe = _ops.read(slot, buf, _FIRST_READ, 0)
     # A hard link: a short read (any file under 64 KiB) must not cancel the close.
@@ -70,8 +70,7 @@ async def read_bytes(path: Any) -> bytes:
         raise
     n = await got
     if n < _FIRST_READ:
-        del buf[n:]
-        return bytes(buf)
+        return bytes(memoryview(buf)[:n])   # the Sqe still holds its pin: no resize
     return bytes(buf) + await _read_rest(path, n)
 
 
