@@ -24,15 +24,16 @@ _config: dict[str, Any] = {"eager": 0, "entries": 1024, "flags": None, "sqpoll":
 _drivers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Driver]" = weakref.WeakKeyDictionary()
 
 
-class Driver:
+class Driver(_fast.DriverBase):
     """The ring of one running loop. `pending` is True while a flush is scheduled (and
     always on a loop that owns the ring and submits before it waits), so queuing an op costs
-    one attribute test: ``if not d.pending: d.schedule()``."""
+    one C field test: ``if not d.pending: d.schedule()``."""
 
-    __slots__ = ("loop", "ring", "pending", "owned", "efd", "pid", "dispatching", "credit", "_finalizer", "__weakref__")
+    __slots__ = ("owned", "efd", "pid", "_finalizer", "__weakref__")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
+        self.flush_callback = self._flush
         self.pid = os.getpid()
         self.efd = -1
         # True while our own flush/reader dispatches CQEs: a callback then runs outside any
@@ -42,16 +43,17 @@ class Driver:
         hook = getattr(loop, "_uring_ring", None)
         if hook is not None:
             # The io_uring event loop submits before each wait and dispatches CQEs itself.
-            self.ring = hook()
+            self._bind(hook())
             self.owned = False
             self.pending = True
+            self.credit = 0
             self._finalizer = None
             return
         add_reader = getattr(loop, "add_reader", None)
         if add_reader is None:
             raise RuntimeError(f"uring.aio needs a loop that can watch file descriptors "
                                f"(add_reader); {type(loop).__name__} cannot")
-        self.ring = _new_ring()
+        self._bind(_new_ring())
         self.owned = True
         self.pending = False
         efd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
@@ -70,11 +72,6 @@ class Driver:
         self.efd = efd
         self._finalizer = weakref.finalize(loop, _close_ring, self.ring, efd)
         _hook_close(loop)
-
-    def schedule(self) -> None:
-        """Make sure the SQEs queued in this loop iteration reach the kernel at its end."""
-        self.pending = True
-        self.loop.call_soon(self._flush)
 
     def _flush(self) -> None:
         ring = self.ring

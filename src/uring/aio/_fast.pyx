@@ -7,6 +7,40 @@ from cpython.pythread cimport PyThread_get_thread_ident
 from asyncio import CancelledError, InvalidStateError
 from _asyncio import get_running_loop as _get_running_loop
 
+cdef class DriverBase:
+    """The per-loop state the hot paths touch, as C fields (uring.aio._driver.Driver adds
+    the set-up, the flush and the teardown): the loop, its ring and the ring's bound
+    fast-path methods, whether a flush is scheduled (`pending`), whether our own dispatch
+    is running outside any task (`dispatching`), and the eager-submit credit."""
+
+    cdef public object loop
+    cdef public object ring
+    cdef public object ring_read
+    cdef public object ring_write
+    cdef public object ring_send
+    cdef public object ring_recv
+    cdef public object ring_nop
+    cdef public object ring_queue
+    cdef public bint pending
+    cdef public bint dispatching
+    cdef public long credit
+    cdef public object flush_callback
+
+    def _bind(self, ring):
+        self.ring = ring
+        self.ring_read = ring.read
+        self.ring_write = ring.write
+        self.ring_send = ring.send
+        self.ring_recv = ring.recv
+        self.ring_nop = ring.nop
+        self.ring_queue = ring.queue
+
+    cpdef schedule(self):
+        """Make sure the SQEs queued in this loop iteration reach the kernel at its end."""
+        self.pending = True
+        self.loop.call_soon(self.flush_callback)
+
+
 cdef int PENDING = 0
 cdef int FINISHED = 1
 cdef int CANCELLED = 2
@@ -27,7 +61,7 @@ cdef class OpFuture:
     cdef public object op
     cdef public object convert
     cdef object _loop
-    cdef object _driver
+    cdef DriverBase _driver
     cdef object _result
     cdef object _exception
     cdef int _state
@@ -61,7 +95,7 @@ cdef class OpFuture:
         self._cb = None
         more = self._more
         self._more = None
-        driver = self._driver
+        cdef DriverBase driver = self._driver
         if driver.dispatching:
             # Runs the task step right here; anything it reaps itself (an eager submit)
             # happens inside that task and must go through call_soon.
@@ -181,7 +215,7 @@ cdef class OpFuture:
 
 
 cdef object _cached_loop = None
-cdef object _cached_driver = None
+cdef DriverBase _cached_driver = None
 cdef long _cached_thread = 0
 cdef bint _cached_has_tid = False
 cdef object _make_driver = None
@@ -200,7 +234,7 @@ def _forget():
     _cached_thread = 0
 
 
-cdef inline object _driver():
+cdef inline DriverBase _driver():
     # asyncio.get_running_loop() makes a getpid() syscall on 3.11 (~0.6 us here, a sixth of
     # a page-cached read): remember the loop last seen running in this thread and check it
     # still is with an attribute read (stdlib: loop._thread_id) or loop.is_running().
@@ -222,28 +256,27 @@ cdef inline object _driver():
     return driver
 
 
-cdef inline OpFuture _future(object driver):
+cdef inline OpFuture _future(DriverBase driver):
     cdef OpFuture fut = OpFuture.__new__(OpFuture)
     fut._loop = driver.loop
     fut._driver = driver
     return fut
 
 
-cdef inline object _start(object driver, OpFuture fut, object op):
+cdef inline object _start(DriverBase driver, OpFuture fut, object op):
     fut.op = op
     if not driver.pending:
         driver.schedule()
     return fut
 
 
-cdef inline object _start_eager(object driver, OpFuture fut, object op):
+cdef inline object _start_eager(DriverBase driver, OpFuture fut, object op):
     """File reads and writes of page-cached data complete inside io_uring_enter: entering
     now (up to the driver's per-iteration credit, for fairness) hands the task a finished
     future, so it goes on without a suspension and a wake-up."""
     fut.op = op
-    cdef long credit = driver.credit
-    if credit > 0:
-        driver.credit = credit - 1
+    if driver.credit > 0:
+        driver.credit -= 1
         ring = driver.ring
         ring.submit()
         ring.peek()
@@ -255,46 +288,46 @@ cdef inline object _start_eager(object driver, OpFuture fut, object op):
 def read(int fd, buf, nbytes=None, offset=0):
     """IORING_OP_READ into `buf` (liburing's order: nbytes None = all of buf, offset -1 =
     the file position); await it for the bytes read."""
-    driver = _driver()
-    fut = _future(driver)
-    return _start_eager(driver, fut, driver.ring.read(fd, buf, nbytes, offset, callback=fut))
+    cdef DriverBase driver = _driver()
+    cdef OpFuture fut = _future(driver)
+    return _start_eager(driver, fut, driver.ring_read(fd, buf, nbytes, offset, callback=fut))
 
 
 def write(int fd, buf, nbytes=None, offset=0):
     """IORING_OP_WRITE from `buf`; await it for the bytes written."""
-    driver = _driver()
-    fut = _future(driver)
-    return _start_eager(driver, fut, driver.ring.write(fd, buf, nbytes, offset, callback=fut))
+    cdef DriverBase driver = _driver()
+    cdef OpFuture fut = _future(driver)
+    return _start_eager(driver, fut, driver.ring_write(fd, buf, nbytes, offset, callback=fut))
 
 
 def send(int fd, buf, flags=0):
     """IORING_OP_SEND of the whole of `buf`; await it for the bytes sent."""
-    driver = _driver()
-    fut = _future(driver)
-    return _start(driver, fut, driver.ring.send(fd, buf, flags, callback=fut))
+    cdef DriverBase driver = _driver()
+    cdef OpFuture fut = _future(driver)
+    return _start(driver, fut, driver.ring_send(fd, buf, flags, callback=fut))
 
 
 def recv(int fd, buf, flags=0):
     """IORING_OP_RECV into `buf`; await it for the bytes received (0 at EOF)."""
-    driver = _driver()
-    fut = _future(driver)
-    return _start(driver, fut, driver.ring.recv(fd, buf, flags, callback=fut))
+    cdef DriverBase driver = _driver()
+    cdef OpFuture fut = _future(driver)
+    return _start(driver, fut, driver.ring_recv(fd, buf, flags, callback=fut))
 
 
 def nop():
     """IORING_OP_NOP: one trip through the ring; await it for 0."""
-    driver = _driver()
-    fut = _future(driver)
-    return _start(driver, fut, driver.ring.nop(callback=fut))
+    cdef DriverBase driver = _driver()
+    cdef OpFuture fut = _future(driver)
+    return _start(driver, fut, driver.ring_nop(callback=fut))
 
 
 def queue(sqe, convert=None):
     """Queue a prepared Sqe on the running loop's ring; returns its OpFuture. `convert(op,
     res)` turns a successful res into the result."""
-    driver = _driver()
-    fut = _future(driver)
+    cdef DriverBase driver = _driver()
+    cdef OpFuture fut = _future(driver)
     fut.convert = convert
-    return _start(driver, fut, driver.ring.queue(sqe, callback=fut))
+    return _start(driver, fut, driver.ring_queue(sqe, callback=fut))
 
 
 def current_driver():
