@@ -165,3 +165,27 @@ def test_readinto_matches_aiofiles(loop_name, tmp_path, fd_guard):
             return n1, first, n2, bytes(b[:n2]), await f.tell()
     for buffering in (-1, 0):
         assert run(loop_name, lambda: main(aio.open, buffering)) == run(loop_name, lambda: main(aiofiles.open, buffering))
+
+
+@pytest.mark.parametrize("loop_name", LOOPS)
+def test_o_direct_option(loop_name, tmp_path, fd_guard):
+    data = os.urandom(3 * 4096)
+    path = tmp_path / "direct"
+    path.write_bytes(data)
+
+    async def main():
+        try:
+            f = await aio.open(str(path), "r+b", direct=True)
+        except OSError as exc:
+            pytest.skip(f"no O_DIRECT on this filesystem: {exc}")
+        async with f:
+            assert os.get_blocking(f.fileno()) and os.O_DIRECT & __import__("fcntl").fcntl(f.fileno(), 3)
+            head = await f.read(4096)
+            rest = await f.read()
+            await f.seek(4096)
+            await f.write(b"Z" * 4096)
+            await f.flush()
+        return head, rest
+    head, rest = run(loop_name, main)
+    assert head + rest == data
+    assert path.read_bytes() == data[:4096] + b"Z" * 4096 + data[8192:]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import io
 import locale
+import mmap
 import os
 import stat
 import sys
@@ -15,10 +16,11 @@ from uring.aio import _fast
 from uring.ops import AT_FDCWD
 from uring.ops import fs as _fs
 
-__all__ = ["open", "wrap", "AsyncFile", "AsyncTextFile", "stdin", "stdout", "stderr",
+__all__ = ["open", "wrap", "aligned_buffer", "AsyncFile", "AsyncTextFile", "stdin", "stdout", "stderr",
            "stdin_bytes", "stdout_bytes", "stderr_bytes"]
 
 DEFAULT_BUFFER_SIZE = io.DEFAULT_BUFFER_SIZE
+_PAGE = mmap.PAGESIZE
 _CUR = -1   # io_uring offset -1: use and advance the file position, as read(2)/write(2) do
 
 
@@ -55,8 +57,9 @@ class AsyncFile:
     io.FileIO with buffering=0. Methods are coroutines, as in aiofiles."""
 
     def __init__(self, fd: int, name: Any, mode: str, *, readable: bool, writable: bool,
-                 buffer_size: int, closefd: bool = True, append: bool = False) -> None:
+                 buffer_size: int, closefd: bool = True, append: bool = False, direct: bool = False) -> None:
         self._fd = fd
+        self._direct = direct
         self.name = name
         self.mode = mode
         self._readable = readable
@@ -69,11 +72,15 @@ class AsyncFile:
         self._rpos = 0
         self._wbuf = bytearray()
         self.closed = False
+        # Reads and writes of a seekable file go at explicit offsets from our own position
+        # (the kernel's file position is not advanced by every kind of io_uring read, e.g.
+        # O_DIRECT ones); seek() and close() bring the kernel's position along.
         try:
             # as io.FileIO does, append mode starts at the end (tell() reports it)
-            os.lseek(fd, 0, os.SEEK_END if append else os.SEEK_CUR)
+            self._pos = os.lseek(fd, 0, os.SEEK_END if append else os.SEEK_CUR)
             self._seekable = True
         except OSError:
+            self._pos = 0
             self._seekable = False
 
     # -- helpers ---------------------------------------------------------------------------
@@ -86,16 +93,43 @@ class AsyncFile:
         if writable and not self._writable:
             raise io.UnsupportedOperation("write" if not self._raw else "File not open for writing")
 
+    def _offset(self) -> int:
+        return self._pos if self._seekable else _CUR
+
     async def _raw_read(self, n: int) -> bytes:
+        if self._direct:
+            with aligned_buffer(n) as buf:   # O_DIRECT: page-aligned memory, whole blocks
+                got = await _fast.read(self._fd, buf, len(buf), self._offset())
+                self._pos += got
+                return buf[:got]
         buf = bytearray(n)
-        got = await _fast.read(self._fd, buf, n, _CUR)
+        got = await _fast.read(self._fd, buf, n, self._offset())
+        self._pos += got
         del buf[got:]
         return bytes(buf)
 
+    async def _raw_write(self, view: Any, n: int) -> int:
+        done = await _fast.write(self._fd, view, n, _CUR if self._append or not self._seekable else self._pos)
+        if self._append and self._seekable:
+            self._pos = os.lseek(self._fd, 0, os.SEEK_END)   # O_APPEND wrote at the end
+        else:
+            self._pos += done
+        return done
+
     async def _raw_write_all(self, data: Any) -> None:
         view = memoryview(data)
+        if self._direct and view:
+            # O_DIRECT writes whole blocks from aligned memory: the caller writes multiples
+            # of the device block size (the kernel answers EINVAL otherwise).
+            # Not closed here: a view of it may outlive the op a little (it is unmapped when freed).
+            whole = memoryview(aligned_buffer(len(view)))
+            whole[:len(view)] = view
+            done = 0
+            while done < len(view):
+                done += await self._raw_write(whole[done:len(view)], len(view) - done)
+            return
         while view:
-            n = await _fast.write(self._fd, view, len(view), _CUR)
+            n = await self._raw_write(view, len(view))
             view = view[n:]
 
     def _unread(self) -> int:
@@ -109,9 +143,7 @@ class AsyncFile:
     def _drop_read_buffer(self) -> None:
         """Give back what was read ahead: the file position moves back to where the
         caller is, as BufferedRandom does before a write or seek."""
-        unread = self._unread()
-        if unread and self._seekable:
-            os.lseek(self._fd, -unread, os.SEEK_CUR)
+        self._pos -= self._unread()
         self._rbuf = b""
         self._rpos = 0
 
@@ -165,7 +197,7 @@ class AsyncFile:
         chunk_size = self._bufsize
         if self._seekable:
             try:
-                left = os.fstat(self._fd).st_size - os.lseek(self._fd, 0, os.SEEK_CUR)
+                left = os.fstat(self._fd).st_size - self._pos
                 chunk_size = max(left + 1, self._bufsize)
             except OSError:
                 pass
@@ -181,7 +213,9 @@ class AsyncFile:
         self._check(readable=True)
         view = memoryview(b).cast("B")
         if self._raw:
-            return await _fast.read(self._fd, view, len(view), _CUR)
+            got = await _fast.read(self._fd, view, len(view), self._offset())
+            self._pos += got
+            return got
         data = await self.read(len(view))
         view[:len(data)] = data
         return len(data)
@@ -250,7 +284,7 @@ class AsyncFile:
         if self._unread() or self._rbuf:
             self._drop_read_buffer()
         if self._raw:
-            return await _fast.write(self._fd, b, None, _CUR)
+            return await self._raw_write(b, memoryview(b).nbytes)
         n = memoryview(b).nbytes
         self._wbuf += b
         if len(self._wbuf) >= self._bufsize:
@@ -277,15 +311,19 @@ class AsyncFile:
                           getattr(os, "SEEK_HOLE", 4)):
             raise ValueError(f"invalid whence ({whence}, should be 0, 1 or 2)")
         await self.flush()
-        if whence == os.SEEK_CUR:
-            offset -= self._unread()
+        if whence == os.SEEK_CUR and self._seekable:
+            offset += self._pos - self._unread()
+            whence = os.SEEK_SET
         self._rbuf, self._rpos = b"", 0
-        return os.lseek(self._fd, offset, whence)
+        self._pos = os.lseek(self._fd, offset, whence)
+        return self._pos
 
     async def tell(self) -> int:
         if self.closed:
             raise _closed()
-        return os.lseek(self._fd, 0, os.SEEK_CUR) - self._unread() + len(self._wbuf)
+        if not self._seekable:
+            os.lseek(self._fd, 0, os.SEEK_CUR)   # raises ESPIPE, as io does
+        return self._pos - self._unread() + len(self._wbuf)
 
     async def truncate(self, size: int | None = None) -> int:
         self._check(writable=True)
@@ -307,6 +345,8 @@ class AsyncFile:
             self.closed = True
             if self._closefd:
                 await _fast.queue(_fs.close(self._fd))
+            elif self._seekable:
+                os.lseek(self._fd, self._pos - self._unread(), os.SEEK_SET)
 
     def fileno(self) -> int:
         if self.closed:
@@ -610,8 +650,14 @@ class AsyncTextFile:
         return f"<uring.aio AsyncTextFile name={self.name!r} mode={self.mode!r} encoding={self.encoding!r}>"
 
 
+def aligned_buffer(nbytes: int) -> mmap.mmap:
+    """Page-aligned anonymous memory of at least `nbytes`, rounded up to whole pages: what
+    O_DIRECT reads and writes need (use it as a context manager to unmap it)."""
+    return mmap.mmap(-1, max(_PAGE, -(-nbytes // _PAGE) * _PAGE))
+
+
 def _make(fd: int, name: Any, mode: str, buffering: int, encoding: str | None, errors: str | None,
-          newline: str | None, closefd: bool) -> AsyncFile | AsyncTextFile:
+          newline: str | None, closefd: bool, direct: bool = False) -> AsyncFile | AsyncTextFile:
     _, readable, writable, binary, append = _parse_mode(mode)
     line_buffering = False
     if buffering == 1 and not binary:
@@ -624,7 +670,7 @@ def _make(fd: int, name: Any, mode: str, buffering: int, encoding: str | None, e
             blksize = 0
         buffering = blksize if blksize > 1 else DEFAULT_BUFFER_SIZE
     raw = AsyncFile(fd, name, mode if binary or "b" in mode else mode, readable=readable, writable=writable,
-                    buffer_size=buffering, closefd=closefd, append=append)
+                    buffer_size=buffering, closefd=closefd, append=append, direct=direct)
     if binary:
         return raw
     return AsyncTextFile(raw, encoding, errors, newline, line_buffering)
@@ -654,7 +700,8 @@ def open(file: Any, mode: str = "r", buffering: int = -1, encoding: str | None =
          opener: Callable[[Any, int], int] | None = None, *, direct: bool = False) -> _Opening:
     """aiofiles.open / io.open with the file opened (IORING_OP_OPENAT) and read and written
     through the running loop's ring. `direct=True` adds O_DIRECT (reads and writes must then
-    be aligned; use aligned buffers such as mmap, see `uring.aio.aligned_buffer`)."""
+    be aligned: the file object reads whole pages into page-aligned memory itself, and
+    writes must be multiples of the device block size)."""
     return _Opening(_open(file, mode, buffering, encoding, errors, newline, closefd, opener, direct))
 
 
@@ -688,7 +735,7 @@ async def _open(file: Any, mode: str, buffering: int, encoding: str | None, erro
     try:
         if stat.S_ISDIR(os.fstat(fd).st_mode):
             raise IsADirectoryError(21, os.strerror(21), os.fsdecode(file) if not isinstance(file, int) else file)
-        return _make(fd, file, mode, buffering, encoding, errors, newline, closefd)
+        return _make(fd, file, mode, buffering, encoding, errors, newline, closefd, direct)
     except BaseException:
         if closefd:
             os.close(fd)
