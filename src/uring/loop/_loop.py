@@ -1,0 +1,88 @@
+"""The io_uring event loop: asyncio's Unix loop with every wait an io_uring enter on the
+loop's own ring, so readiness, socket transports and `uring.aio` ops share one wait."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from asyncio import unix_events
+from typing import Any, Awaitable, Callable, TypeVar
+
+from uring.loop._selector import RingSelector
+from uring.loop._transport import RecvPool, RingSocketTransport
+from uring.ring import Ring
+
+__all__ = ["EventLoop", "EventLoopPolicy", "new_event_loop", "run"]
+
+_T = TypeVar("_T")
+
+
+class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-defined,misc]
+    """An `asyncio.AbstractEventLoop` on io_uring (see docs/loop.md).
+
+    Waits are one `io_uring_enter` that submits what the iteration queued and reaps every
+    completion; op callbacks (from `uring.aio` or the loop's transports) run inside that
+    wait, so their futures resolve without a readiness hop."""
+
+    def __init__(self, ring: Ring | None = None) -> None:
+        self._ring_readers: dict[int, RingSocketTransport] = {}
+        self._recv_pool: RecvPool | None | bool = None   # False: the kernel cannot
+        super().__init__(RingSelector(ring))
+
+    # -- stream transports read through multishot receives --------------------------
+    def _make_socket_transport(self, sock: Any, protocol: Any, waiter: Any = None, *,
+                               extra: Any = None, server: Any = None) -> Any:
+        if self._recv_pool is None:
+            try:
+                self._recv_pool = RecvPool(self._selector.ring)
+            except OSError:
+                self._recv_pool = False    # no provided-buffer rings: readiness reads
+        if self._recv_pool is False or sock.type != socket.SOCK_STREAM:
+            return super()._make_socket_transport(sock, protocol, waiter, extra=extra, server=server)
+        return RingSocketTransport(self, sock, protocol, waiter, extra, server)
+
+    def _arm_ring_reader(self, fd: int, transport: RingSocketTransport) -> None:
+        ring = self._selector.ring
+        transport._recv_op = ring.recv_multishot(fd, buf_group=self._recv_pool.bgid,
+                                                 callback=transport._on_recv)
+        self._ring_readers[fd] = transport
+
+    def _remove_reader(self, fd: Any) -> bool:
+        transport = self._ring_readers.pop(fd, None) if isinstance(fd, int) else None
+        if transport is None:
+            return super()._remove_reader(fd)
+        op, transport._recv_op = transport._recv_op, None
+        if op is not None and not op.done and not self.is_closed():
+            self._selector.ring.cancel(op)
+        return True
+
+    def close(self) -> None:
+        super().close()
+        pool, self._recv_pool = self._recv_pool, False
+        if pool:
+            pool.close()
+
+    def _uring_ring(self) -> Ring:
+        """The loop's own ring: queue ops on it with a callback; the loop submits before
+        each wait and dispatches their CQEs."""
+        if self.is_closed():
+            raise RuntimeError("Event loop is closed")
+        return self._selector.ring
+
+
+class EventLoopPolicy(asyncio.DefaultEventLoopPolicy):  # type: ignore[misc,valid-type]
+    """A policy whose new loops are `uring.EventLoop`s, for code that still sets policies."""
+
+    def _loop_factory(self) -> EventLoop:  # type: ignore[override]
+        return EventLoop()
+
+
+def new_event_loop() -> EventLoop:
+    """A new `uring.EventLoop`; usable as `asyncio.Runner(loop_factory=new_event_loop)`."""
+    return EventLoop()
+
+
+def run(main: Awaitable[_T], *, debug: bool | None = None) -> _T:
+    """Run a coroutine on a new `uring.EventLoop`, as `asyncio.run` / `uvloop.run` do."""
+    with asyncio.Runner(debug=debug, loop_factory=new_event_loop) as runner:
+        return runner.run(main)  # type: ignore[arg-type]

@@ -1,0 +1,122 @@
+"""Socket transports whose reads are multishot receives into the loop's provided-buffer
+ring: one CQE per arrival, the buffer copied out and handed back at once (never ENOBUFS-dead)."""
+
+from __future__ import annotations
+
+import errno
+import os
+from asyncio import protocols, selector_events
+from typing import Any
+
+from uring.bufring import BufferRing
+
+__all__ = ["RecvPool", "RingSocketTransport"]
+
+_F_MORE = 1 << 1           # IORING_CQE_F_MORE
+_BUF_SHIFT = 16            # IORING_CQE_BUFFER_SHIFT
+_ENOBUFS = -errno.ENOBUFS
+_ECANCELED = -errno.ECANCELED
+_RECV_GROUP = 0x7A17       # a buffer group id unlikely to clash with a user's
+
+
+class RecvPool:
+    """The loop's buffer ring for stream receives. A buffer goes back to the kernel as soon
+    as its bytes are copied out, so the kernel runs short only within one burst; a receive
+    that ends with ENOBUFS is re-armed by its reader."""
+
+    def __init__(self, ring: Any, entries: int = 256, buf_size: int = 65536) -> None:
+        self.buffers = BufferRing(ring, _RECV_GROUP, entries, buf_size)
+        self.bgid = _RECV_GROUP
+        self.size = buf_size
+        self._view = memoryview(self.buffers._buffers)
+        self._mem = self.buffers._mem
+        self._base = self.buffers._base
+
+    def take(self, res: int, flags: int) -> bytes:
+        """Copy out the data a CQE delivered and recycle its buffer."""
+        bid = flags >> _BUF_SHIFT
+        start = bid * self.size
+        data = bytes(self._view[start:start + res])
+        self._mem.add(self._base + start, self.size, bid, 0)
+        self._mem.advance(1)
+        return data
+
+    def drop(self, flags: int) -> None:
+        """Recycle the buffer of a CQE whose data nobody will read."""
+        bid = flags >> _BUF_SHIFT
+        self._mem.add(self._base + bid * self.size, self.size, bid, 0)
+        self._mem.advance(1)
+
+    def close(self) -> None:
+        self._view.release()
+        self.buffers.close()
+
+
+class RingSocketTransport(selector_events._SelectorSocketTransport):  # type: ignore[name-defined,misc]
+    """asyncio's socket transport (writes, flow control, half-close, close and abort stay
+    the stdlib's) with the read side on the ring: the loop calls `_add_reader` and
+    `_remove_reader` for it as for any transport, and those arm or cancel a multishot recv."""
+
+    _recv_op: Any = None
+    _held: list | None = None   # data that arrived while reading was paused
+
+    def _add_reader(self, fd: int, callback: Any, *args: Any) -> None:
+        if not self.is_reading():
+            return
+        held, self._held = self._held, None
+        if held:
+            for data in held:
+                if self._conn_lost or self._paused:
+                    self._held = (self._held or []) + [data]
+                    continue
+                self._deliver(data)
+            if self._paused or self._closing:
+                return
+        self._loop._arm_ring_reader(fd, self)
+
+    def _on_recv(self, op: Any, res: int, flags: int) -> None:
+        """CQE of our multishot recv (called from inside the loop's wait)."""
+        current = op is self._recv_op
+        if res > 0:
+            data = self._loop._recv_pool.take(res, flags)
+            if not current or self._conn_lost:
+                # A receive cancelled by pause_reading() can still land: keep it for resume.
+                if self._paused and not self._conn_lost:
+                    self._held = (self._held or []) + [data]
+                return
+            self._deliver(data)
+            if not flags & _F_MORE and op is self._recv_op:
+                self._rearm(op)
+            return
+        if not current:
+            return
+        self._recv_op = None
+        self._loop._ring_readers.pop(self._sock_fd, None)
+        if res == 0:
+            if not self._conn_lost:
+                self._read_ready__on_eof()
+        elif res == _ENOBUFS:
+            self._rearm(op)    # every buffer was in use for an instant: ask again
+        elif res != _ECANCELED:
+            exc = OSError(-res, os.strerror(-res))   # the errno's subclass (ConnectionResetError...)
+            self._fatal_error(exc, "Fatal read error on socket transport")
+
+    def _rearm(self, op: Any) -> None:
+        if self._recv_op is op:
+            self._recv_op = None
+            self._loop._ring_readers.pop(self._sock_fd, None)
+        if self.is_reading() and not self._conn_lost:
+            self._loop._arm_ring_reader(self._sock_fd, self)
+
+    def _deliver(self, data: bytes) -> None:
+        protocol = self._protocol
+        try:
+            if isinstance(protocol, protocols.BufferedProtocol):
+                protocols._feed_data_to_buffered_proto(protocol, data)
+            else:
+                protocol.data_received(data)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._fatal_error(exc, "Fatal error: protocol.data_received() call failed.")
+
