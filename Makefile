@@ -29,4 +29,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info src/uring/_core.c src/uring/*.so
+	rm -rf $(VENV) build src/*.egg-info src/uring/_core.c src/uring/*.so src/uring/loop/_fast.c src/uring/loop/*.so

@@ -8,6 +8,7 @@ import socket
 from asyncio import unix_events
 from typing import Any, Awaitable, Callable, TypeVar
 
+from uring.loop import _fast
 from uring.loop._selector import RingSelector
 from uring.loop._transport import RecvPool, RingSocketTransport
 from uring.ring import Ring
@@ -61,6 +62,11 @@ class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-define
         pool, self._recv_pool = self._recv_pool, False
         if pool:
             pool.close()
+
+    # Compiled hot paths (uring/loop/_fast.pyx); debug mode runs asyncio's own code.
+    call_soon = _fast.call_soon
+    _call_soon = _fast._call_soon
+    _run_once = _fast.run_once
 
     def _uring_ring(self) -> Ring:
         """The loop's own ring: queue ops on it with a callback; the loop submits before

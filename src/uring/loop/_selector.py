@@ -133,8 +133,7 @@ class RingSelector(selectors.BaseSelector):
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         ring = self.ring
         if timeout is not None and timeout <= 0:
-            ring.submit()
-            ring.peek()
+            ring.submit_and_wait(0)
         elif timeout is None:
             ring.submit_and_wait(1)
         else:
