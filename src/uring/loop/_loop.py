@@ -35,7 +35,7 @@ class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-define
                                extra: Any = None, server: Any = None) -> Any:
         if self._recv_pool is None:
             try:
-                self._recv_pool = RecvPool(self._selector.ring)
+                self._recv_pool = RecvPool(self._selector.ring, *self._recv_pool_shape)
             except OSError:
                 self._recv_pool = False    # no provided-buffer rings: readiness reads
         if self._recv_pool is False or sock.type != socket.SOCK_STREAM:
@@ -62,6 +62,9 @@ class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-define
         pool, self._recv_pool = self._recv_pool, False
         if pool:
             pool.close()
+
+    # Receive buffers shared by every stream transport: (count, bytes each).
+    _recv_pool_shape = (256, 65536)
 
     # Compiled hot paths (uring/loop/_fast.pyx); debug mode runs asyncio's own code.
     call_soon = _fast.call_soon
