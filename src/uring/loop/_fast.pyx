@@ -192,3 +192,113 @@ def run_once(self):
         elif not handle._cancelled:
             handle._run()
     handle = None
+
+
+# -- stream transports: the receive dispatch and the direct-send write ----------------
+
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
+from libc.errno cimport errno, EAGAIN, EINTR
+from cpython.bytes cimport PyBytes_FromStringAndSize
+
+cdef extern from "<sys/socket.h>" nogil:
+    ssize_t c_send "send" (int fd, const void *buf, size_t n, int flags)
+    enum: MSG_DONTWAIT
+
+cdef extern from *:
+    """
+    static inline void fast_store_release16(uint16_t *p, uint16_t v) {
+        __atomic_store_n(p, v, __ATOMIC_RELEASE);
+    }
+    """
+    void fast_store_release16(uint16_t *p, uint16_t v) nogil
+
+from asyncio import protocols as _protocols
+
+cdef object _BufferedProtocol = _protocols.BufferedProtocol
+cdef uint32_t F_MORE = 2
+
+
+cdef class RecvBuffers:
+    """Recycles the buffers of the loop's provided-buffer ring (uring.bufring.BufferRing,
+    which registered them and owns the memory) with plain stores: a buffer goes back to the
+    kernel the moment its bytes are copied out."""
+    cdef uint8_t *ring_mem
+    cdef uint8_t *base
+    cdef uint32_t size
+    cdef uint32_t mask
+    cdef uint16_t tail
+    cdef object owner
+
+    def __init__(self, owner):
+        self.owner = owner   # keeps the mapping and the registration alive
+        self.ring_mem = <uint8_t *><uint64_t>owner._mem.addr
+        self.base = <uint8_t *><uint64_t>owner._base
+        self.size = owner.buf_size
+        self.mask = owner.entries - 1
+        self.tail = <uint16_t>owner._mem.tail
+
+    cdef inline void recycle(self, uint16_t bid) noexcept:
+        cdef uint8_t *slot = self.ring_mem + ((self.tail & self.mask) << 4)
+        (<uint64_t *>slot)[0] = <uint64_t>(self.base + <size_t>bid * self.size)
+        (<uint32_t *>(slot + 8))[0] = self.size
+        (<uint16_t *>(slot + 12))[0] = bid
+        self.tail += 1
+        fast_store_release16(<uint16_t *>(self.ring_mem + 14), self.tail)
+
+    cpdef bytes take(self, int res, uint32_t flags):
+        """The data a CQE delivered, copied out; its buffer is handed back at once."""
+        cdef uint16_t bid = <uint16_t>(flags >> 16)
+        data = PyBytes_FromStringAndSize(<char *>(self.base + <size_t>bid * self.size), res)
+        self.recycle(bid)
+        return data
+
+    cpdef drop(self, uint32_t flags):
+        self.recycle(<uint16_t>(flags >> 16))
+
+
+def on_recv(op, int res, uint32_t flags):
+    """CQE callback of a transport's multishot recv (op.context is the transport). The
+    common case (data for a reading transport with a plain Protocol) is handled here; the
+    rest (pause, EOF, errors, re-arm, BufferedProtocol) goes to the transport's Python code."""
+    transport = op.context
+    if res > 0 and op is transport._recv_op and not transport._conn_lost:
+        protocol = transport._protocol
+        if not isinstance(protocol, _BufferedProtocol):
+            data = (<RecvBuffers>transport._loop._recv_buffers).take(res, flags)
+            try:
+                protocol.data_received(data)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                transport._fatal_error(exc, 'Fatal error: protocol.data_received() call failed.')
+            if not (flags & F_MORE) and op is transport._recv_op:
+                transport._rearm(op)
+            return
+    transport._on_recv(op, res, flags)
+
+
+cdef object _stdlib_write = None
+
+
+def stream_write(self, data):
+    """transport.write: with nothing buffered, bytes go straight to send(2) (as uvloop does);
+    anything else (a backlog, a short or failed send, EOF, sendfile) is asyncio's write."""
+    cdef const uint8_t[:] view
+    cdef ssize_t n
+    cdef Py_ssize_t length
+    if type(data) is bytes and not self._buffer and not self._conn_lost and not self._eof \
+            and self._empty_waiter is None:
+        length = len(<bytes>data)
+        if length == 0:
+            return
+        n = c_send(self._sock_fd, <const char *>(<bytes>data), <size_t>length, MSG_DONTWAIT)
+        if n == length:
+            return
+        if n > 0:
+            data = data[n:]
+    return _stdlib_write(self, data)
+
+
+def set_stdlib_write(fn):
+    global _stdlib_write
+    _stdlib_write = fn

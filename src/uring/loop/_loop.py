@@ -36,6 +36,7 @@ class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-define
         if self._recv_pool is None:
             try:
                 self._recv_pool = RecvPool(self._selector.ring, *self._recv_pool_shape)
+                self._recv_buffers = self._recv_pool.fast
             except OSError:
                 self._recv_pool = False    # no provided-buffer rings: readiness reads
         if self._recv_pool is False or sock.type != socket.SOCK_STREAM:
@@ -45,7 +46,7 @@ class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-define
     def _arm_ring_reader(self, fd: int, transport: RingSocketTransport) -> None:
         ring = self._selector.ring
         transport._recv_op = ring.recv_multishot(fd, buf_group=self._recv_pool.bgid,
-                                                 callback=transport._on_recv)
+                                                 callback=_fast.on_recv, context=transport)
         self._ring_readers[fd] = transport
 
     def _remove_reader(self, fd: Any) -> bool:

@@ -9,11 +9,11 @@ from asyncio import protocols, selector_events
 from typing import Any
 
 from uring.bufring import BufferRing
+from uring.loop import _fast
 
 __all__ = ["RecvPool", "RingSocketTransport"]
 
 _F_MORE = 1 << 1           # IORING_CQE_F_MORE
-_BUF_SHIFT = 16            # IORING_CQE_BUFFER_SHIFT
 _ENOBUFS = -errno.ENOBUFS
 _ECANCELED = -errno.ECANCELED
 _RECV_GROUP = 0x7A17       # a buffer group id unlikely to clash with a user's
@@ -28,27 +28,10 @@ class RecvPool:
         self.buffers = BufferRing(ring, _RECV_GROUP, entries, buf_size)
         self.bgid = _RECV_GROUP
         self.size = buf_size
-        self._view = memoryview(self.buffers._buffers)
-        self._mem = self.buffers._mem
-        self._base = self.buffers._base
-
-    def take(self, res: int, flags: int) -> bytes:
-        """Copy out the data a CQE delivered and recycle its buffer."""
-        bid = flags >> _BUF_SHIFT
-        start = bid * self.size
-        data = bytes(self._view[start:start + res])
-        self._mem.add(self._base + start, self.size, bid, 0)
-        self._mem.advance(1)
-        return data
-
-    def drop(self, flags: int) -> None:
-        """Recycle the buffer of a CQE whose data nobody will read."""
-        bid = flags >> _BUF_SHIFT
-        self._mem.add(self._base + bid * self.size, self.size, bid, 0)
-        self._mem.advance(1)
+        self.fast = _fast.RecvBuffers(self.buffers)
+        self.take = self.fast.take     # copy out a CQE's data and recycle its buffer
 
     def close(self) -> None:
-        self._view.release()
         self.buffers.close()
 
 
@@ -58,6 +41,7 @@ class RingSocketTransport(selector_events._SelectorSocketTransport):  # type: ig
     `_remove_reader` for it as for any transport, and those arm or cancel a multishot recv."""
 
     _recv_op: Any = None
+    write = _fast.stream_write
     _held: list | None = None   # data that arrived while reading was paused
 
     def _add_reader(self, fd: int, callback: Any, *args: Any) -> None:
@@ -78,7 +62,7 @@ class RingSocketTransport(selector_events._SelectorSocketTransport):  # type: ig
         """CQE of our multishot recv (called from inside the loop's wait)."""
         current = op is self._recv_op
         if res > 0:
-            data = self._loop._recv_pool.take(res, flags)
+            data = self._loop._recv_buffers.take(res, flags)
             if not current or self._conn_lost:
                 # A receive cancelled by pause_reading() can still land: keep it for resume.
                 if self._paused and not self._conn_lost:
@@ -120,3 +104,6 @@ class RingSocketTransport(selector_events._SelectorSocketTransport):  # type: ig
         except BaseException as exc:
             self._fatal_error(exc, "Fatal error: protocol.data_received() call failed.")
 
+
+
+_fast.set_stdlib_write(selector_events._SelectorSocketTransport.write)
