@@ -128,13 +128,15 @@ def test_half_close_keeps_writing_after_eof(any_loop):
             return True    # keep the transport open to write after the peer's EOF
 
     async def main():
-        server, port = await _echo_server(any_loop, Reply)
+        made = []
+        server, port = await _echo_server(any_loop, lambda: made.append(Reply()) or made[-1])
         r, w = await asyncio.open_connection("127.0.0.1", port)
         w.write(b"hello world")
         w.write_eof()
         got = await r.read()
         w.close()
         await w.wait_closed()
+        made[0].transport.close()   # 3.12+: wait_closed() waits for every connection
         server.close()
         await server.wait_closed()
         return got

@@ -4,18 +4,24 @@ loop's own ring, so readiness, socket transports and `uring.aio` ops share one w
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import socket
-from asyncio import unix_events
+from asyncio import constants, trsock, unix_events
+from asyncio.log import logger
 from typing import Any, Awaitable, Callable, TypeVar
 
 from uring.loop import _fast
 from uring.loop._selector import RingSelector
 from uring.loop._transport import RecvPool, RingSocketTransport
+from uring import ops
 from uring.ring import Ring
 
 __all__ = ["EventLoop", "EventLoopPolicy", "new_event_loop", "run"]
 
 _T = TypeVar("_T")
+_F_MORE = 2   # IORING_CQE_F_MORE
+_ACCEPT_RESOURCE_ERRORS = (-errno.EMFILE, -errno.ENFILE, -errno.ENOBUFS, -errno.ENOMEM)
 
 
 class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-defined,misc]
@@ -28,6 +34,7 @@ class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-define
     def __init__(self, ring: Ring | None = None) -> None:
         self._ring_readers: dict[int, RingSocketTransport] = {}
         self._recv_pool: RecvPool | None | bool = None   # False: the kernel cannot
+        self._acceptors: dict[int, Any] = {}              # listening fd -> multishot accept
         super().__init__(RingSelector(ring))
 
     # -- stream transports read through multishot receives --------------------------
@@ -57,6 +64,70 @@ class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-define
         if op is not None and not op.done and not self.is_closed():
             self._selector.ring.cancel(op)
         return True
+
+    # -- servers accept through one multishot ACCEPT per listening socket -------------
+    def _start_serving(self, protocol_factory: Any, sock: Any, sslcontext: Any = None,
+                       server: Any = None, backlog: int = 100,
+                       ssl_handshake_timeout: float = constants.SSL_HANDSHAKE_TIMEOUT,
+                       ssl_shutdown_timeout: float = constants.SSL_SHUTDOWN_TIMEOUT) -> None:
+        args = (protocol_factory, sock, sslcontext, server, backlog, ssl_handshake_timeout,
+                ssl_shutdown_timeout)
+        fd = sock.fileno()
+        op = self._selector.ring.queue(
+            ops.multishot_accept(fd, socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC),
+            callback=self._accepted, context=(fd, args))
+        self._acceptors[fd] = op
+
+    def _accepted(self, op: Any, res: int, flags: int) -> None:
+        fd, args = op.context
+        protocol_factory, sock, sslcontext, server, backlog, hs_timeout, sd_timeout = args
+        current = self._acceptors.get(fd) is op
+        if res >= 0:
+            if not current:
+                os.close(res)   # accepted while the server was being stopped
+                return
+            conn = socket.socket(sock.family, sock.type, sock.proto, fileno=res)
+            try:
+                extra = {"peername": conn.getpeername()}
+            except OSError:
+                extra = {"peername": None}
+            if self._debug:
+                logger.debug("%r got a new connection from %r: %r", server, extra["peername"], conn)
+            self.create_task(self._accept_connection2(protocol_factory, conn, extra, sslcontext,
+                                                      server, hs_timeout, sd_timeout))
+            if flags & _F_MORE:
+                return
+        if not current:
+            return
+        del self._acceptors[fd]
+        if res >= 0 or res == -errno.ECONNABORTED:
+            self._start_serving(*args)    # the multishot ended: arm it again
+        elif res in _ACCEPT_RESOURCE_ERRORS:
+            self.call_exception_handler({
+                "message": "socket.accept() out of system resource",
+                "exception": OSError(-res, os.strerror(-res)),
+                "socket": trsock.TransportSocket(sock),
+            })
+            self.call_later(constants.ACCEPT_RETRY_DELAY, self._start_serving, *args)
+        elif res != -errno.ECANCELED:
+            self.call_exception_handler({
+                "message": "accept failed on a listening socket",
+                "exception": OSError(-res, os.strerror(-res)),
+                "socket": trsock.TransportSocket(sock),
+            })
+
+    def _stop_serving(self, sock: Any) -> None:
+        op = self._acceptors.pop(sock.fileno(), None)
+        if op is None:
+            return super()._stop_serving(sock)
+        if not op.done:
+            ring = self._selector.ring
+            ring.cancel(op)
+            # The ring holds the listening file until the cancel runs: run it now, so
+            # closing the socket frees the port at once, as asyncio's loop does.
+            ring.submit()
+        sock.close()
+        return None
 
     def close(self) -> None:
         super().close()
