@@ -261,7 +261,7 @@ def on_recv(op, int res, uint32_t flags):
     common case (data for a reading transport with a plain Protocol) is handled here; the
     rest (pause, EOF, errors, re-arm, BufferedProtocol) goes to the transport's Python code."""
     transport = op.context
-    if res > 0 and op is transport._recv_op and not transport._conn_lost:
+    if res > 0 and op is transport._recv_op and not transport._conn_lost and not transport._held:
         protocol = transport._protocol
         if not isinstance(protocol, _BufferedProtocol):
             data = (<RecvBuffers>transport._loop._recv_buffers).take(res, flags)

@@ -42,34 +42,57 @@ class RingSocketTransport(selector_events._SelectorSocketTransport):  # type: ig
 
     _recv_op: Any = None
     write = _fast.stream_write
-    _held: list | None = None   # data that arrived while reading was paused
+    _held: list | None = None   # data received but not yet delivered (b"" is EOF), in order
+    _flush_pending = False
 
     def _add_reader(self, fd: int, callback: Any, *args: Any) -> None:
-        if not self.is_reading():
+        if not self.is_reading() or self._recv_op is not None:
             return
-        held, self._held = self._held, None
-        if held:
-            for data in held:
-                if self._conn_lost or self._paused:
-                    self._held = (self._held or []) + [data]
-                    continue
-                self._deliver(data)
-            if self._paused or self._closing:
-                return
+        if self._held:
+            # Deliver what arrived during the pause from a callback of its own, as new data
+            # would come: resume_reading()'s caller is not ready for data_received yet
+            # (StreamReader resumes before it creates the future the data wakes).
+            self._schedule_flush()
+            return
         self._loop._arm_ring_reader(fd, self)
 
+    def _schedule_flush(self) -> None:
+        if not self._flush_pending:
+            self._flush_pending = True
+            self._loop.call_soon(self._flush_held)
+
+    def _flush_held(self) -> None:
+        self._flush_pending = False
+        while self._held and self.is_reading() and not self._conn_lost:
+            data = self._held.pop(0)
+            if not data:
+                self._read_ready__on_eof()
+                return
+            self._deliver(data)
+        if not self._held:
+            self._add_reader(self._sock_fd, None)
+
+    def _hold(self, data: bytes) -> None:
+        if self._held is None:
+            self._held = []
+        self._held.append(data)
+        if self.is_reading():
+            self._schedule_flush()
+
     def _on_recv(self, op: Any, res: int, flags: int) -> None:
-        """CQE of our multishot recv (called from inside the loop's wait)."""
+        """CQE of a multishot recv (called from inside the loop's wait) for the cases the
+        compiled dispatch leaves to Python: pause, held data, EOF, errors, re-arming."""
         current = op is self._recv_op
         if res > 0:
             data = self._loop._recv_buffers.take(res, flags)
-            if not current or self._conn_lost:
-                # A receive cancelled by pause_reading() can still land: keep it for resume.
-                if self._paused and not self._conn_lost:
-                    self._held = (self._held or []) + [data]
+            if self._conn_lost:
                 return
-            self._deliver(data)
-            if not flags & _F_MORE and op is self._recv_op:
+            if current and not self._held and self.is_reading():
+                self._deliver(data)
+            else:
+                # Landed after pause_reading() cancelled the receive, or behind held data.
+                self._hold(data)
+            if current and not flags & _F_MORE:
                 self._rearm(op)
             return
         if not current:
@@ -77,7 +100,11 @@ class RingSocketTransport(selector_events._SelectorSocketTransport):  # type: ig
         self._recv_op = None
         self._loop._ring_readers.pop(self._sock_fd, None)
         if res == 0:
-            if not self._conn_lost:
+            if self._conn_lost:
+                return
+            if self._held:
+                self._hold(b"")
+            else:
                 self._read_ready__on_eof()
         elif res == _ENOBUFS:
             self._rearm(op)    # every buffer was in use for an instant: ask again
@@ -89,8 +116,8 @@ class RingSocketTransport(selector_events._SelectorSocketTransport):  # type: ig
         if self._recv_op is op:
             self._recv_op = None
             self._loop._ring_readers.pop(self._sock_fd, None)
-        if self.is_reading() and not self._conn_lost:
-            self._loop._arm_ring_reader(self._sock_fd, self)
+        if not self._conn_lost:
+            self._add_reader(self._sock_fd, None)
 
     def _deliver(self, data: bytes) -> None:
         protocol = self._protocol
