@@ -264,7 +264,7 @@ def on_recv(op, int res, uint32_t flags):
     if res > 0 and op is transport._recv_op and not transport._conn_lost and not transport._held:
         protocol = transport._protocol
         if not isinstance(protocol, _BufferedProtocol):
-            data = (<RecvBuffers>transport._loop._recv_buffers).take(res, flags)
+            data = (<RecvBuffers>transport._recv_buffers).take(res, flags)
             try:
                 protocol.data_received(data)
             except (SystemExit, KeyboardInterrupt):

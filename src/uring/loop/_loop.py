@@ -52,6 +52,7 @@ class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-define
 
     def _arm_ring_reader(self, fd: int, transport: RingSocketTransport) -> None:
         ring = self._selector.ring
+        transport._recv_buffers = self._recv_buffers
         transport._recv_op = ring.recv_multishot(fd, buf_group=self._recv_pool.bgid,
                                                  callback=_fast.on_recv, context=transport)
         self._ring_readers[fd] = transport

@@ -41,6 +41,7 @@ class RingSocketTransport(selector_events._SelectorSocketTransport):  # type: ig
     `_remove_reader` for it as for any transport, and those arm or cancel a multishot recv."""
 
     _recv_op: Any = None
+    _recv_buffers: Any = None   # the loop's pool, kept: CQEs can land after connection_lost
     write = _fast.stream_write
     _held: list | None = None   # data received but not yet delivered (b"" is EOF), in order
     _flush_pending = False
@@ -84,7 +85,7 @@ class RingSocketTransport(selector_events._SelectorSocketTransport):  # type: ig
         compiled dispatch leaves to Python: pause, held data, EOF, errors, re-arming."""
         current = op is self._recv_op
         if res > 0:
-            data = self._loop._recv_buffers.take(res, flags)
+            data = self._recv_buffers.take(res, flags)   # the loop may be gone: not the pool
             if self._conn_lost:
                 return
             if current and not self._held and self.is_reading():
