@@ -63,8 +63,17 @@ class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-define
             return super()._remove_reader(fd)
         op, transport._recv_op = transport._recv_op, None
         if op is not None and not op.done and not self.is_closed():
-            self._selector.ring.cancel(op)
+            self._cancel_now(op)
         return True
+
+    def _cancel_now(self, op: Any) -> None:
+        """Cancel a multishot op before this callback returns, as removing a reader stops
+        reads at once on asyncio's loop: a receive left armed until the next wait would go
+        on draining the socket (a paused peer must let the kernel buffers fill), and an
+        accept would hold the listening port."""
+        ring = self._selector.ring
+        ring.cancel(op)
+        ring.submit()
 
     # -- servers accept through one multishot ACCEPT per listening socket -------------
     def _start_serving(self, protocol_factory: Any, sock: Any, sslcontext: Any = None,
@@ -122,13 +131,8 @@ class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-define
         if op is None:
             return super()._stop_serving(sock)
         if not op.done:
-            ring = self._selector.ring
-            ring.cancel(op)
-            # The ring holds the listening file until the cancel runs: run it now, so
-            # closing the socket frees the port at once, as asyncio's loop does.
-            ring.submit()
-        sock.close()
-        return None
+            self._cancel_now(op)
+        return super()._stop_serving(sock)   # closes it (3.13: and unlinks a Unix path)
 
     def close(self) -> None:
         super().close()

@@ -55,7 +55,8 @@ async def _echo_stream(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
             await writer.drain()
     except ConnectionError:
         pass
-    writer.close()
+    finally:
+        writer.close()
 
 
 def _serve(loop_name: str, api: str) -> int:
@@ -73,6 +74,10 @@ def _serve(loop_name: str, api: str) -> int:
     loop.add_reader(sys.stdin.fileno(), loop.stop)
     loop.run_forever()
     server.close()
+    tasks = asyncio.all_tasks(loop)
+    for task in tasks:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
     loop.close()
     return 0
 
