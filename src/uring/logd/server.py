@@ -104,7 +104,7 @@ class LogServer:
 
     def __init__(self, listen: tuple[str, int], log_path: str, *, sync: str = "fsync",
                  group_commit: bool = True, sqpoll: bool = False, max_record: int = DEFAULT_MAX_RECORD,
-                 buffers: int = 1024, buffer_size: int = 16384, ring_entries: int = 2048,
+                 buffers: int = 256, buffer_size: int = 16384, ring_entries: int = 2048,
                  backlog: int = 4096) -> None:
         if sync not in SYNC_MODES:
             raise ValueError(f"sync must be one of {SYNC_MODES}, got {sync!r}")
