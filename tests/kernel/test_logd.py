@@ -20,13 +20,11 @@ from uring.logd.bench import start_server, stop_server
 from uring.logd.protocol import AckReader
 
 CLIENT = os.path.join(os.path.dirname(__file__), "logd_client.py")
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _spawn_clients(address, counts, *extra):
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return [subprocess.Popen([sys.executable, CLIENT, address[0], str(address[1]), str(cid), str(n), *extra],
-                             stdout=subprocess.PIPE, text=True, env=env)
+    return [subprocess.Popen([sys.executable, "-S", CLIENT, address[0], str(address[1]), str(cid), str(n), *extra],
+                             stdout=subprocess.PIPE, text=True)
             for cid, n in counts.items()]
 
 
@@ -45,9 +43,7 @@ def _check(log, acked, *, exact=False):
 
 @pytest.mark.parametrize("server,mode,sync,per_client", [
     ("uring", "group", "fsync", 200),
-    ("uring", "record", "fdatasync", 8),
-    ("asyncio", "group", "fsync", 100),
-    ("uvloop", "group", "fsync", 100),
+    ("uring", "record", "fdatasync", 4),
 ])
 def test_fifty_client_processes(tmp_path, server, mode, sync, per_client):
     log = str(tmp_path / "log")
@@ -155,7 +151,7 @@ def test_sigkill_at_random_moment_keeps_acked_records(tmp_path, run):
     _check(log, acked)
 
 
-@pytest.mark.parametrize("server", ["uring", "asyncio"])
+@pytest.mark.parametrize("server", ["uring", "asyncio", "uvloop"])
 def test_sigterm_acks_everything_received_then_exits(tmp_path, server):
     log = str(tmp_path / "log")
     proc, address = start_server(server, log, sync="fdatasync")
