@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import select
 import signal
 import socket
 import subprocess
@@ -99,16 +100,25 @@ class _Pusher(threading.Thread):
         self.acked = 0
         self.sent = 0
         self.stop = False
+        self.half_close = False
         self.error = None
 
     def run(self):
         reader = AckReader()
+        shut = False
         try:
             while True:
-                if not self.stop and self.sent - reader.acked < self.window:
+                if self.stop:
+                    if self.half_close and not shut:
+                        # From this thread, never midway through one of its sends.
+                        self.sock.shutdown(socket.SHUT_WR)
+                        shut = True
+                elif self.sent - reader.acked < self.window:
                     n = self.window - (self.sent - reader.acked)
                     self.sock.sendall(b"".join(record(self.cid, self.sent + i) for i in range(n)))
                     self.sent += n
+                if not select.select([self.sock], [], [], 0.05)[0]:
+                    continue
                 data = self.sock.recv(65536)
                 if not data:
                     break
@@ -118,12 +128,8 @@ class _Pusher(threading.Thread):
             pass   # the server went away
 
     def finish(self, half_close=False):
+        self.half_close = half_close
         self.stop = True
-        if half_close:
-            try:
-                self.sock.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
         self.join(timeout=30)
         self.sock.close()
 

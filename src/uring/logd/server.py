@@ -135,7 +135,7 @@ class LogServer:
         self._chunks: list[bytes] = []                 # group commit: whole records waiting
         self._waiting: dict[_Conn, int] = {}           # group commit: conn -> count they reach
         self._records: list[tuple[bytes, _Conn, int]] = []  # per record: (record, conn, count)
-        self._commit_busy = False
+        self._commit_left = 0   # CQEs of the commit in flight still to come
         self._accept_op: Any = None
         self._stop_requested = False
         self._stopping = False
@@ -179,9 +179,12 @@ class LogServer:
                 ready(self)
             while True:
                 self._flush()
-                if self._stopping and not self._conns and not self._commit_busy and self._accept_op is None:
+                if self._stopping and not self._conns and not self._commit_left and self._accept_op is None:
                     break
-                ring.submit_and_wait(1)
+                # While a commit runs, sleep until all its CQEs are in: what arrives meanwhile
+                # can only go in the next commit anyway, so it is reaped in the same wake-up
+                # (one per commit instead of one per CQE; the chain always posts all its CQEs).
+                ring.submit_and_wait(self._commit_left or 1)
             assert self._br is not None
             self.stats["buffers_free"] = self._br.available
             self.stats["buffers"] = self._br.entries
@@ -286,9 +289,12 @@ class LogServer:
             for i, rec in enumerate(complete.split(b"\n")[:-1], first + 1):
                 self._records.append((rec + b"\n", conn, i))
 
+    def _on_commit_cqe(self, op: Any, res: int, flags: int) -> None:
+        self._commit_left -= 1   # a write followed by its fsync: the fsync's CQE judges both
+
     def _on_group_sync(self, op: Any, res: int, flags: int) -> None:
         write_op, waiting = op.context
-        self._commit_busy = False
+        self._commit_left -= 1
         if res < 0:
             self._fail(write_op, op, res)
             return
@@ -297,9 +303,8 @@ class LogServer:
             self._dirty.add(conn)
 
     def _on_record_sync(self, op: Any, res: int, flags: int) -> None:
-        write_op, conn, count, last = op.context
-        if last:
-            self._commit_busy = False
+        write_op, conn, count = op.context
+        self._commit_left -= 1
         if res < 0:
             self._fail(write_op, op, res)
             return
@@ -355,7 +360,7 @@ class LogServer:
                 elif conn.recv_live:
                     conn.recv_live = False
                     self._dirty.add(conn)
-        if not self._commit_busy and (self._chunks or self._records):
+        if not self._commit_left and (self._chunks or self._records):
             self._commit()
         if self._dirty:
             dirty = self._dirty
@@ -400,11 +405,13 @@ class LogServer:
             self._waiting = {}
             ring.reserve(2)
             if sync:
-                wop = ring.write(self._log_fd, data, None, self._offset, _LINK)
+                wop = ring.write(self._log_fd, data, None, self._offset, _LINK, callback=self._on_commit_cqe)
                 ring.queue(self._fsync_sqe, callback=self._on_group_sync, context=(wop, waiting))
+                self._commit_left = 2
             else:
                 ring.write(self._log_fd, data, None, self._offset, 0, callback=self._on_group_write,
-                                 context=waiting)
+                           context=waiting)
+                self._commit_left = 1
             self._offset += len(data)
             self.stats["commits"] += 1
             self.stats["fsyncs"] += sync
@@ -416,19 +423,19 @@ class LogServer:
             for i, (rec, conn, count) in enumerate(batch):
                 last = i == n - 1
                 if sync:
-                    wop = ring.write(self._log_fd, rec, None, self._offset, _LINK)
+                    wop = ring.write(self._log_fd, rec, None, self._offset, _LINK, callback=self._on_commit_cqe)
                     ring.queue(self._fsync_sqe if last else self._fsync_link,
-                               callback=self._on_record_sync, context=(wop, conn, count, last))
+                               callback=self._on_record_sync, context=(wop, conn, count))
                 else:
                     ring.write(self._log_fd, rec, None, self._offset, 0 if last else _LINK,
-                               callback=self._on_record_sync, context=(None, conn, count, last))
+                               callback=self._on_record_sync, context=(None, conn, count))
                 self._offset += len(rec)
+            self._commit_left = 2 * n if sync else n
             self.stats["commits"] += 1
             self.stats["fsyncs"] += n if sync else 0
-        self._commit_busy = True
 
     def _on_group_write(self, op: Any, res: int, flags: int) -> None:
-        self._commit_busy = False
+        self._commit_left -= 1
         if res != len(op.buffer):
             self._fail(op, op, res)
             return
