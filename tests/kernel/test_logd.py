@@ -143,7 +143,10 @@ def test_sigkill_at_random_moment_keeps_acked_records(tmp_path, run):
     pushers = [_Pusher(address, cid) for cid in range(4)]
     for p in pushers:
         p.start()
-    time.sleep(rnd.uniform(0.05, 0.4))
+    deadline = time.monotonic() + 20
+    while not any(p.acked for p in pushers) and time.monotonic() < deadline:
+        time.sleep(0.005)   # killed while records flow: after the first ack
+    time.sleep(rnd.uniform(0.0, 0.3))
     proc.kill()
     proc.wait()
     proc.stdout.close()
