@@ -69,6 +69,8 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
     b.add_argument("--servers", type=_choices(SERVERS), default=list(SERVERS), help="default uring,asyncio,uvloop")
     b.add_argument("--modes", type=_choices(MODES), default=list(MODES),
                    help="record (fsync per record) and/or group (group commit); default both")
+    b.add_argument("--repeat", type=_positive, default=1,
+                   help="runs per setting; the table shows medians (default 1)")
     b.add_argument("--sync", dest="bench_sync", choices=SYNC_MODES, default="fsync")
     b.add_argument("--sqpoll", dest="bench_sqpoll", action="store_true", help="run the uring server with SQPOLL")
     b.add_argument("--dir", default=None, help="directory for the logs (default: the temp dir)")
@@ -112,10 +114,10 @@ def _bench(args: argparse.Namespace) -> int:
     from uring.logd.bench import HEADER, format_row, format_table, run_matrix
     if not args.json:
         print(f"logd bench: {args.record_size}-byte records, window {args.window}, sync={args.bench_sync}, "
-              f"{args.duration:g} s per run; acks = records acknowledged; CPU = server process, all threads")
+              f"{args.duration:g} s per run, median of {args.repeat}; acks = records acknowledged; CPU = server process, all threads")
         print(HEADER, flush=True)
     rows = run_matrix(servers=args.servers, modes=args.modes, conns=args.conns, record_size=args.record_size,
-                      duration=args.duration, window=args.window, sync=args.bench_sync,
+                      duration=args.duration, window=args.window, sync=args.bench_sync, repeat=args.repeat,
                       sqpoll=args.bench_sqpoll, directory=args.dir,
                       progress=None if args.json else lambda row: print(format_row(row), flush=True))
     if args.json:

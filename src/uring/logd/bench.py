@@ -1,8 +1,8 @@
 """`uring logd bench`: a load generator on one io_uring (N connections, each keeping `window`
 records unacknowledged) against logd servers started as child processes, side by side.
 
-Per run: acked records/s, ack lines/s, acked records per server CPU-second (utime + stime of
-the server process, all its threads: io-wq workers and the asyncio fsync thread included),
+Per run: acked records/s, ack lines/s, acked records per server CPU-second (CPU time of the
+server process, all its threads: io-wq workers and the asyncio fsync thread included),
 and p50/p99 ack latency (from sending a record to receiving the ack that covers it).
 """
 
@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,7 +25,7 @@ from uring.bufring import BufferRing
 from uring.logd.protocol import AckReader, make_record
 from uring.ring import Ring
 
-__all__ = ["SERVERS", "MODES", "start_server", "stop_server", "run_load", "server_cpu", "run_matrix",
+__all__ = ["SERVERS", "MODES", "start_server", "stop_server", "run_load", "CpuMeter", "server_cpu", "run_matrix",
            "format_table"]
 
 SERVERS = ("uring", "asyncio", "uvloop")
@@ -33,8 +34,37 @@ _F_MORE = int(CqeFlags.MORE)
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
+def _thread_ns(pid: int) -> dict[str, int]:
+    """{thread id: nanoseconds on CPU} from each thread's schedstat (exact, unlike ticks)."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat", "rb") as f:
+                out[tid] = int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            pass
+    return out
+
+
+class CpuMeter:
+    """CPU seconds a process (all its threads: io-wq workers, executor threads) uses from
+    construction to read(): summed per-thread schedstat, or /proc/PID/stat ticks (10 ms
+    grain) when a thread ended in between and took its count with it."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._threads = _thread_ns(pid)
+        self._ticks = server_cpu(pid)
+
+    def read(self) -> float:
+        now = _thread_ns(self.pid)
+        if set(self._threads) - set(now):
+            return server_cpu(self.pid) - self._ticks
+        return sum(ns - self._threads.get(tid, 0) for tid, ns in now.items()) / 1e9
+
+
 def server_cpu(pid: int) -> float:
-    """CPU seconds (user + system, every thread) the process `pid` used so far."""
+    """CPU seconds (user + system, every thread, exited ones too) `pid` used so far."""
     with open(f"/proc/{pid}/stat", "rb") as f:
         fields = f.read().rsplit(b")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / _TICK
@@ -165,18 +195,18 @@ def run_load(address: tuple[str, int], *, conns: int, record_size: int = 100, du
         start = clock()
         t_measure = start + warmup
         t_end = t_measure + duration
-        cpu0 = 0.0
+        meter = None
         while True:
             now = clock()
             if not state["measuring"] and now >= t_measure:
                 state["measuring"] = True
-                cpu0 = server_cpu(pid) if pid else 0.0
+                meter = CpuMeter(pid) if pid else None
                 t_measure = now
             if now >= t_end:
                 break
             ring.submit_and_wait(1, timeout=0.05)
         elapsed = clock() - t_measure
-        cpu = (server_cpu(pid) - cpu0) if pid else 0.0
+        cpu = meter.read() if meter is not None else 0.0
         state["sending"] = False
     finally:
         state["sending"] = False
@@ -198,32 +228,50 @@ def run_load(address: tuple[str, int], *, conns: int, record_size: int = 100, du
 
 def run_matrix(*, servers: Sequence[str] = SERVERS, modes: Sequence[str] = MODES,
                conns: Sequence[int] = (1, 10, 100), record_size: int = 100, duration: float = 3.0,
-               window: int = 1, sync: str = "fsync", sqpoll: bool = False, directory: str | None = None,
-               progress: Any = None) -> list[dict]:
-    """One run per (mode, connections, server), servers side by side for each setting."""
-    rows = []
+               window: int = 1, sync: str = "fsync", sqpoll: bool = False, repeat: int = 1,
+               directory: str | None = None, progress: Any = None) -> list[dict]:
+    """Every (mode, connections, server) `repeat` times, the servers of one setting back to
+    back (in a rotating order, so none always runs first), then the median of each figure:
+    disk latency drifts on a shared machine, and side by side runs see the same drift."""
+    runs: dict[tuple[str, int, str], list[dict]] = collections.defaultdict(list)
     with tempfile.TemporaryDirectory(prefix="logd-bench-", dir=directory) as tmp:
         for mode in modes:
             for n in conns:
+                for round_ in range(repeat):
+                    order = list(servers[round_ % len(servers):]) + list(servers[:round_ % len(servers)])
+                    for name in order:
+                        row = _one_run(tmp, name, mode, n, record_size=record_size, duration=duration,
+                                       window=window, sync=sync, sqpoll=sqpoll and name == "uring")
+                        runs[(mode, n, name)].append(row)
                 for name in servers:
-                    log = os.path.join(tmp, f"{name}-{mode}-{n}.log")
-                    proc, address = start_server(name, log, sync=sync, group_commit=mode == "group",
-                                                 sqpoll=sqpoll and name == "uring")
-                    try:
-                        row = run_load(address, conns=n, record_size=record_size, duration=duration,
-                                       window=window, pid=proc.pid)
-                    except BaseException:
-                        proc.kill()
-                        proc.wait()
-                        raise
-                    stats = stop_server(proc)
-                    row.update(server=name, mode=mode, sync=sync, fsyncs=stats.get("fsyncs"),
-                               records=stats.get("records"))
-                    os.unlink(log)
-                    rows.append(row)
                     if progress is not None:
-                        progress(row)
-    return rows
+                        progress(_median(runs[(mode, n, name)]))
+    return [_median(runs[(mode, n, name)]) for mode in modes for n in conns for name in servers]
+
+
+def _one_run(tmp: str, name: str, mode: str, conns: int, *, sync: str, sqpoll: bool, **load: Any) -> dict:
+    log = os.path.join(tmp, f"{name}-{mode}-{conns}.log")
+    proc, address = start_server(name, log, sync=sync, group_commit=mode == "group", sqpoll=sqpoll)
+    try:
+        row = run_load(address, conns=conns, pid=proc.pid, **load)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    stats = stop_server(proc)
+    os.unlink(log)
+    row.update(server=name, mode=mode, sync=sync, fsyncs=stats.get("fsyncs"), records=stats.get("records"))
+    return row
+
+
+def _median(rows: Sequence[dict]) -> dict:
+    """The figures' medians over repeated runs (each figure on its own), and how many runs."""
+    out = dict(rows[0])
+    for key, value in rows[0].items():
+        if isinstance(value, float):
+            out[key] = statistics.median(r[key] for r in rows)
+    out["runs"] = len(rows)
+    return out
 
 
 HEADER = (f"{'mode':<7}{'conns':>6} {'server':<8}{'records/s':>11}{'ack lines/s':>12}"
