@@ -274,3 +274,19 @@ def test_buffer_ring_running_dry_loses_no_bytes(tmp_path, fd_guard):
 def test_cli_needs_listen_and_log():
     from uring.cli.main import main
     assert main(["logd", "--listen", "127.0.0.1:0"]) == 2
+
+
+@pytest.mark.parametrize("mode", ["group", "record"])
+def test_sqpoll_server(tmp_path, mode):
+    log = str(tmp_path / "log")
+    proc, address = start_server("uring", log, sync="none", group_commit=mode == "group", sqpoll=True)
+    try:
+        pusher = _Pusher(address, 1)
+        pusher.start()
+        time.sleep(0.2)
+        pusher.finish(half_close=True)
+    finally:
+        stats = stop_server(proc)
+    assert pusher.acked > 0
+    _check(log, {1: pusher.acked}, exact=True)
+    assert stats["fsyncs"] == 0
