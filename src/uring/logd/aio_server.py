@@ -212,8 +212,9 @@ class AioLogServer:
         if self._server is not None:
             self._server.close()
         for conn in list(self.conns):
+            if not conn.eof:
+                self.stats["cut_short_bytes"] += conn.framer.partial
             conn.eof = True
-            self.stats["cut_short_bytes"] += conn.framer.partial
             if not conn.gone:
                 conn.transport.pause_reading()
             self.settle(conn)

@@ -92,7 +92,7 @@ class _RecvBuffers(BufferRing):
 
 class _Conn:
     __slots__ = ("fd", "framer", "received", "durable", "acked", "recv_live", "sending", "error",
-                 "gone", "dropped_error")
+                 "gone", "error_sent")
 
     def __init__(self, fd: int, limit: int) -> None:
         self.fd = fd
@@ -104,7 +104,7 @@ class _Conn:
         self.sending = False
         self.error: bytes | None = None   # an ERR line still to send before closing
         self.gone = False      # the peer vanished: nothing more can be sent
-        self.dropped_error = False
+        self.error_sent = False
 
 
 class LogServer:
@@ -391,9 +391,9 @@ class LogServer:
                 payload = b"%d\n" % conn.durable   # ack_line(), inlined on the hot path
                 conn.acked = conn.durable
                 self._acks_sent += 1
-            if conn.error is not None and conn.durable == conn.received and not conn.dropped_error:
+            if conn.error is not None and conn.durable == conn.received and not conn.error_sent:
                 payload += conn.error
-                conn.dropped_error = True
+                conn.error_sent = True
             if payload:
                 conn.sending = True
                 assert self.ring is not None
@@ -401,7 +401,7 @@ class LogServer:
                 return
         if conn.recv_live or conn.durable != conn.received:
             return
-        if conn.error is not None and not conn.dropped_error and not conn.gone:
+        if conn.error is not None and not conn.error_sent and not conn.gone:
             return
         del self._conns[conn.fd]
         os.close(conn.fd)
