@@ -116,7 +116,7 @@ class Result:
         needed = [(ratios[k], v) for k, v in self.target.items()]
         if any(r is None for r, _ in needed):
             return None
-        return all(r >= v for r, v in needed)
+        return all(r is not None and r >= v for r, v in needed)
 
     def to_json(self) -> dict[str, Any]:
         """The machine-readable record printed by ``uring bench --json``."""
@@ -669,8 +669,10 @@ def run_workloads(workloads: Iterable[str] = WORKLOADS, *, seconds: float = DEFA
         if w == "nop":
             results += bench_nop(exe, seconds, repeat, progress)
         elif w == "read":
+            assert path is not None
             results += bench_read(exe, path, seconds, repeat, progress)
         else:
+            assert path is not None
             results += bench_direct(exe, path, seconds, repeat, progress)
     if c_note:
         note = f"C baseline not measured (the other rows are): {c_note}"

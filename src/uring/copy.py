@@ -29,7 +29,7 @@ import fcntl
 import mmap
 import os
 import stat
-from typing import Any, Callable, Union
+from typing import Any, Callable, Union, cast
 
 from uring._uapi import SqeFlags
 from uring.ops.rw import fsync as _fsync_sqe
@@ -65,8 +65,8 @@ class _Slot:
         self.index = index    # registered-buffer index (direct)
         self.off = 0          # file offset of buf[0]
         self.length = 0       # bytes this slot is responsible for
-        self.read = None      # Op of the read, or None when only writing
-        self.write = None     # Op of the write
+        self.read: Any = None     # Op of the read, or None when only writing
+        self.write: Any = None    # Op of the write
         self.wrote_from = 0   # offset in buf where the pending write starts
 
 
@@ -411,7 +411,7 @@ def copyfile(src: PathOrFd, dst: PathOrFd, *, qd: int | None = None, chunk: int 
     try:
         src_fd = src if isinstance(src, int) and not isinstance(src, bool) else None
         if src_fd is None:
-            src_fd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
+            src_fd = os.open(cast(Any, src), os.O_RDONLY | os.O_CLOEXEC)
             opened.append(src_fd)
         st = os.fstat(src_fd)
         if not stat.S_ISREG(st.st_mode):
@@ -424,7 +424,7 @@ def copyfile(src: PathOrFd, dst: PathOrFd, *, qd: int | None = None, chunk: int 
                 dst_st = None
             if dst_st is not None and (dst_st.st_dev, dst_st.st_ino) == (st.st_dev, st.st_ino):
                 raise shutil.SameFileError(f"{src!r} and {dst!r} are the same file")
-            dst_fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+            dst_fd = os.open(cast(Any, dst), os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
             opened.append(dst_fd)
         else:
             dst_st = os.fstat(dst_fd)
