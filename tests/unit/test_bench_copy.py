@@ -25,7 +25,8 @@ RECORDED = [
 
 def test_options():
     args = bench_copy.build_parser().parse_args([])
-    assert (args.size, args.repeat, args.cache, args.method, args.json) == (256 * MiB, 3, "both", None, False)
+    assert (args.size, args.repeat, args.cache, args.method, args.json, args.fsync) == \
+        (256 * MiB, 3, "both", None, False, False)
     for bad in (["--size", "1000"], ["--repeat", "0"], ["--method", "scp"], ["--cache", "warm"]):
         with pytest.raises(SystemExit):
             bench_copy.build_parser().parse_args(bad)
@@ -72,3 +73,7 @@ def test_tiny_real_run(tmp_path, monkeypatch, capsys):
                             "--method", "uring cp"]) == 0
     out = capsys.readouterr().out
     assert "cold:" in out and "cached:" not in out and "\ncp " in out
+    assert bench_copy.main(["--size", "1M", "--repeat", "1", "--cache", "cached", "--fsync",
+                            "--method", "dd bs=1M oflag=direct", "--method", "shutil.copyfile"]) == 0
+    out = capsys.readouterr().out
+    assert "Durable copies" in out and "shutil.copyfile" in out and "dd bs=1M" in out
