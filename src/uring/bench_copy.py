@@ -132,7 +132,8 @@ def measure(src: Path, *, methods: Sequence[str] = tuple(METHODS), caches: Seque
     for r in range(repeat):
         for t in timings:
             # An untimed copy by the same method first: a copy right after cp's or
-            # shutil's in-kernel copy ran 2-5x slower here whatever the method, so each
+            # shutil's in-kernel copy ran 2-5x slower here whatever the method (a plain
+            # write() too: memory freed by the guest VM is faulted back in), so each
             # method is timed after one of its own.
             for timed in (False, True):
                 _flush_and_remove(dst)
