@@ -52,4 +52,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) $(ASAN_VENV) build src/*.egg-info src/uring/_core.c src/uring/*.so
+	rm -rf $(VENV) $(ASAN_VENV) build src/*.egg-info src/uring/_core.c src/uring/*.so src/uring/aio/_fast.c src/uring/aio/*.so src/uring/loop/_fast.c src/uring/loop/*.so

@@ -23,4 +23,15 @@ __all__ = [
     "UnsupportedOperation", "UnsupportedFeature", "InvalidSetup", "Cancelled", "ChainBroken",
     "LinkTimedOut", "SqeFlags", "CqeFlags", "SetupFlags", "EnterFlags", "Features", "Opcode",
     "TimeoutFlags", "PollFlags", "CancelFlags", "RecvSendFlags",
+    "EventLoop", "EventLoopPolicy", "new_event_loop", "run",
 ]
+
+_LOOP_NAMES = ("EventLoop", "EventLoopPolicy", "new_event_loop", "run")
+
+
+def __getattr__(name: str):
+    # The event loop imports asyncio: load it on first use so `import uring` stays cheap.
+    if name in _LOOP_NAMES:
+        from uring import loop
+        return getattr(loop, name)
+    raise AttributeError(f"module 'uring' has no attribute {name!r}")

@@ -114,6 +114,11 @@ class Ring(ChainMixin, CancelMixin, RegisterMixin, RingCore, RingMethods):
         from uring.probe import probe
         return probe(self)
 
+    def stat(self):
+        """This ring as the kernel sees it (/proc/self/fdinfo): a uring.stat.RingStat."""
+        from uring.stat import ring_stat
+        return ring_stat(self.fd)
+
 
 def _check_sizes(entries: int, cq_entries: int | None, flags: int) -> None:
     """Refuse the sizes io_uring_setup would answer with a bare EINVAL, naming the limit
