@@ -36,8 +36,10 @@ def _parse_mode(mode: str) -> tuple[int, bool, bool, bool, bool]:
     updating, text, binary = "+" in modes, "t" in modes, "b" in modes
     if text and binary:
         raise ValueError("can't have text and binary mode at once")
-    if creating + reading + writing + appending != 1:
+    if creating + reading + writing + appending > 1:
         raise ValueError("must have exactly one of create/read/write/append mode")
+    if creating + reading + writing + appending == 0:   # io.FileIO's wording, as io.open lets it say it
+        raise ValueError("Must have exactly one of create/read/write/append mode and at most one plus")
     flags = os.O_CLOEXEC
     if reading:
         flags |= os.O_RDWR if updating else os.O_RDONLY
@@ -51,7 +53,36 @@ def _closed() -> ValueError:
     return ValueError("I/O operation on closed file.")
 
 
-class AsyncFile:
+class _Lines:
+    """readlines() and async iteration over lines, from a readline() coroutine."""
+
+    async def readline(self, size: int | None = -1) -> Any:
+        raise NotImplementedError
+
+    async def readlines(self, hint: int | None = -1) -> list[Any]:
+        lines = []
+        total = 0
+        while True:
+            line = await self.readline()
+            if not line:
+                break
+            lines.append(line)
+            total += len(line)
+            if hint is not None and 0 < hint <= total:
+                break
+        return lines
+
+    def __aiter__(self) -> Any:
+        return self
+
+    async def __anext__(self) -> Any:
+        line = await self.readline()
+        if not line:
+            raise StopAsyncIteration
+        return line
+
+
+class AsyncFile(_Lines):
     """A binary file whose reads and writes go through the loop's ring (IORING_OP_READ and
     WRITE at the file position), buffered like io.BufferedReader/Writer/Random, or raw like
     io.FileIO with buffering=0. Methods are coroutines, as in aiofiles."""
@@ -253,28 +284,6 @@ class AsyncFile:
             self._drop_read_buffer()
         return b"".join(parts)
 
-    async def readlines(self, hint: int | None = -1) -> list[bytes]:
-        lines = []
-        total = 0
-        while True:
-            line = await self.readline()
-            if not line:
-                break
-            lines.append(line)
-            total += len(line)
-            if hint is not None and 0 < hint <= total:
-                break
-        return lines
-
-    def __aiter__(self) -> "AsyncFile":
-        return self
-
-    async def __anext__(self) -> bytes:
-        line = await self.readline()
-        if not line:
-            raise StopAsyncIteration
-        return line
-
     # -- writing -----------------------------------------------------------------------------
 
     async def write(self, b: Any) -> int:
@@ -390,7 +399,7 @@ class AsyncFile:
         return f"<uring.aio {type(self).__name__} name={self.name!r} mode={self.mode!r} closed={self.closed}>"
 
 
-class AsyncTextFile:
+class AsyncTextFile(_Lines):
     """Text I/O over an AsyncFile with io.TextIOWrapper's encoding, errors and newline
     semantics (universal newlines by default); tell() gives an opaque cookie seek() takes."""
 
@@ -526,28 +535,6 @@ class AsyncTextFile:
                 break
         line = self._decoded[self._dpos:end]
         self._dpos = end
-        return line
-
-    async def readlines(self, hint: int | None = -1) -> list[str]:
-        lines = []
-        total = 0
-        while True:
-            line = await self.readline()
-            if not line:
-                break
-            lines.append(line)
-            total += len(line)
-            if hint is not None and 0 < hint <= total:
-                break
-        return lines
-
-    def __aiter__(self) -> "AsyncTextFile":
-        return self
-
-    async def __anext__(self) -> str:
-        line = await self.readline()
-        if not line:
-            raise StopAsyncIteration
         return line
 
     async def write(self, s: str) -> int:
