@@ -2,6 +2,7 @@
 """The awaitable side of an op, compiled: OpFuture speaks asyncio's Future protocol, is the
 op's own CQE callback, and wakes its task straight from the completion (no Future, no Handle)."""
 
+cimport cython
 from cpython.pythread cimport PyThread_get_thread_ident
 
 from asyncio import CancelledError, InvalidStateError
@@ -46,6 +47,7 @@ cdef int FINISHED = 1
 cdef int CANCELLED = 2
 
 
+@cython.freelist(256)
 cdef class OpFuture:
     """Result of one ring op, awaitable once by a task (or used as a Future by gather,
     wait_for, shield...). Created by the uring.aio op functions, which give it to the ring
