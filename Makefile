@@ -27,6 +27,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/uring bench aio
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info src/uring/_core.c src/uring/*.so src/uring/aio/_fast.c src/uring/aio/*.so
