@@ -216,13 +216,17 @@ def test_multishot_recv_rearms_after_enobufs(loop_name, fd_guard):
         ring = aio.get_ring()
         with BufferRing(ring, 7, 2, 64) as br:
             it = aio.recv_multishot(a.fileno(), 0, buf_group=br)
-            got = []
-            for i in range(6):
-                b.send(b"msg%d" % i)
-                ev = await it.__anext__()
+            first = await _recv_event(it, br, b, b"m0")
+            # Two buffers, none recycled: the next two messages fill them, the third
+            # ends the request with -ENOBUFS (its data stays in the socket).
+            for i in (1, 2, 3):
+                b.send(b"m%d" % i)
+                await asyncio.sleep(0.01)
+            got = [first]
+            for _ in range(3):
+                ev = await it.__anext__()      # the third wait re-arms the op
                 got.append(bytes(br.get(ev.buffer_id, ev.res)))
                 br.recycle(ev.buffer_id)
-                await asyncio.sleep(0.005)
             b.shutdown(socket.SHUT_WR)
             tail = [ev async for ev in it]
             return got, it.rearms, tail
@@ -231,8 +235,17 @@ def test_multishot_recv_rearms_after_enobufs(loop_name, fd_guard):
     finally:
         a.close()
         b.close()
-    assert b"".join(got) == b"".join(b"msg%d" % i for i in range(6))
+    assert b"".join(got) == b"m0m1m2m3"
+    assert rearms >= 1
     assert tail and tail[-1].res == 0
+
+
+async def _recv_event(it, br, sender, data):
+    sender.send(data)
+    ev = await it.__anext__()
+    out = bytes(br.get(ev.buffer_id, ev.res))
+    br.recycle(ev.buffer_id)
+    return out
 
 
 def test_ten_thousand_awaits_in_flight(loop_name, fd_guard):
@@ -391,3 +404,32 @@ def test_loop_without_add_reader_is_refused(loop_name):
             loop.run_until_complete(_nop())
     finally:
         loop.close()
+
+
+def test_std_streams_and_wrap(loop_name, tmp_path, fd_guard):
+    import subprocess
+    code = ("import asyncio, sys\n"
+            "from uring import aio\n"
+            "async def main():\n"
+            "    line = await aio.stdin.readline()\n"
+            "    await aio.stdout.write(line.upper())\n"
+            "    await aio.stdout_bytes.write(b'raw\\n')\n"
+            "    await aio.stderr.write('err\\n')\n"
+            f"asyncio.run(main()) if {loop_name!r} == 'asyncio' else __import__('uvloop').run(main())\n")
+    done = subprocess.run([sys.executable, "-c", code], input=b"hello\n", capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b"HELLO\nraw\n" and done.stderr == b"err\n"
+
+    path = tmp_path / "w"
+    path.write_bytes(b"0123456789")
+
+    async def main():
+        with open(path, "r+b") as sync:
+            sync.read(2)
+            f = aio.wrap(sync)
+            first = await f.read(3)
+            await f.write(b"AB")
+            await f.close()
+            return first, sync.tell()
+    assert run(loop_name, main) == (b"234", 7)
+    assert path.read_bytes() == b"01234AB789"

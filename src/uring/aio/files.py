@@ -467,7 +467,7 @@ class AsyncTextFile(_Lines):
         if self._eof:
             return False
         if self._dpos >= len(self._decoded):
-            self._chunk_start = await self.buffer.tell()
+            self._chunk_start = await self.buffer.tell() if self.buffer._seekable else 0
             self._chunk_bytes = b""
             self._chunk_state = self._decoder.getstate()
             self._decoded, self._dpos = "", 0
@@ -561,7 +561,9 @@ class AsyncTextFile(_Lines):
         await self.buffer.flush()
 
     async def _rewind_pending(self) -> None:
-        if self._dpos < len(self._decoded) or self._chunk_bytes:
+        """Before a write, put the file position where the reader is (as TextIOWrapper
+        does); a pipe or tty cannot rewind and needs none."""
+        if self.buffer._seekable and (self._dpos < len(self._decoded) or self._chunk_bytes):
             cookie = await self.tell()
             await self.seek(cookie)
 
@@ -741,9 +743,14 @@ async def _fast_openat(path: Any, flags: int, mode: int = 0o666) -> int:
 
 def wrap(file: Any) -> AsyncFile | AsyncTextFile:
     """An async view of an already open Python file object (binary or text): it shares the
-    fd (not closed by the wrapper's close unless the original is closed too); what the
-    original buffered is flushed first."""
+    fd (the wrapper's close leaves it open and puts the fd's position where the wrapper
+    stopped); what the original buffered is flushed first and its read-ahead given back."""
     file.flush()
+    try:
+        if file.seekable():
+            file.seek(file.tell())   # drops its read-ahead: the fd's position is the file's
+    except (OSError, ValueError):
+        pass
     mode = getattr(file, "mode", "rb")
     if isinstance(mode, int):
         mode = "rb"
