@@ -34,8 +34,7 @@ def _run(name: str, main: Callable[[], Awaitable[Any]]) -> Any:
 
 
 def prepare_file(path: str, size: int) -> None:
-    """Create `path` of `size` bytes if it is not that size, then read it once so it is
-    page-cached."""
+    """Create `path` of `size` bytes if it is not that size, then page-cache it."""
     if not os.path.exists(path) or os.path.getsize(path) != size:
         chunk = os.urandom(1 << 20)
         with open(path, "wb") as f:
@@ -43,6 +42,12 @@ def prepare_file(path: str, size: int) -> None:
             while left > 0:
                 f.write(chunk[:min(left, len(chunk))])
                 left -= len(chunk)
+    warm(path)
+
+
+def warm(path: str) -> None:
+    """Read the whole file so it is in the page cache: done before every measurement, as
+    other work on a shared machine can evict it (seen here: a third of it left cached)."""
     with open(path, "rb", buffering=0) as f:
         buf = bytearray(1 << 20)
         while f.readinto(buf):
@@ -205,6 +210,7 @@ def run(*, path: str, size: int, seconds: float, repeat: int, tasks: int, small:
     for _ in range(repeat):
         for loop in loops:
             for m in methods:
+                warm(path)
                 rate = _run(loop, lambda: RANDOM[m](path, pages, tasks, seconds))
                 samples.setdefault(f"random.{m}.{loop}", []).append(rate)
             for m in small_methods if paths else ():
