@@ -114,3 +114,36 @@ def tmp_file(tmp_path):
     p = tmp_path / "data.bin"
     p.write_bytes(data)
     return p, data
+
+
+@pytest.fixture(params=["asyncio", "uring"])
+def any_loop(request, fd_guard):
+    """The same test body on asyncio's own loop (the oracle) and on uring.EventLoop; at
+    teardown no task, callback, ring op or fd may be left behind."""
+    import asyncio
+    if request.param == "asyncio":
+        loop = asyncio.SelectorEventLoop()
+    else:
+        from uring.loop import new_event_loop
+        loop = new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+        if not loop.is_closed():
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            assert not pending, f"tasks left running: {pending}"
+            for _ in range(3):   # let cancels and connection_lost callbacks land
+                loop.run_until_complete(asyncio.sleep(0))
+            assert not loop._ready, f"callbacks left in the ready queue: {list(loop._ready)}"
+            live = [h for h in loop._scheduled if not h._cancelled]
+            assert not live, f"timers left scheduled: {live}"
+            if request.param == "uring":
+                ring = loop._uring_ring()
+                ring.peek()
+                # Only the self-pipe's poll may still be armed: no recv, send or buffer op.
+                assert ring.in_flight == 1, f"ring ops left in flight: {ring.ops_in_flight()}"
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()

@@ -1,0 +1,318 @@
+# cython: language_level=3
+"""The loop's hot paths compiled: callback handles, call_soon and one loop iteration
+(timers, the ring wait, the ready queue), with asyncio's semantics; debug mode uses asyncio's."""
+
+import heapq
+import contextvars
+from asyncio import base_events, events, format_helpers
+from uring.loop._selector import RingSelector
+
+cdef object _copy_context = contextvars.copy_context
+cdef object _heappop = heapq.heappop
+cdef object _heapify = heapq.heapify
+cdef object _stdlib_run_once = base_events.BaseEventLoop._run_once
+cdef object _stdlib_call_soon = base_events.BaseEventLoop.call_soon
+cdef object _stdlib_call_soon_inner = base_events.BaseEventLoop._call_soon
+cdef double _MAX_TIMEOUT = base_events.MAXIMUM_SELECT_TIMEOUT
+cdef Py_ssize_t _MIN_SCHEDULED = base_events._MIN_SCHEDULED_TIMER_HANDLES
+cdef double _MIN_CANCELLED_FRACTION = base_events._MIN_CANCELLED_TIMER_HANDLES_FRACTION
+
+
+cdef class Handle:
+    """What call_soon returns: asyncio.Handle's API (cancel, cancelled, get_context) in C."""
+    cdef public object _callback
+    cdef public object _args
+    cdef public bint _cancelled
+    cdef public object _loop
+    cdef public object _source_traceback
+    cdef public object _repr
+    cdef public object _context
+    cdef object __weakref__
+
+    def __init__(self, callback, args, loop, context=None):
+        if context is None:
+            context = _copy_context()
+        self._context = context
+        self._loop = loop
+        self._callback = callback
+        self._args = args
+        self._cancelled = False
+        self._repr = None
+        self._source_traceback = None
+
+    def _repr_info(self):
+        info = [self.__class__.__name__]
+        if self._cancelled:
+            info.append('cancelled')
+        if self._callback is not None:
+            info.append(format_helpers._format_callback_source(self._callback, self._args))
+        if self._source_traceback:
+            frame = self._source_traceback[-1]
+            info.append(f'created at {frame[0]}:{frame[1]}')
+        return info
+
+    def __repr__(self):
+        if self._repr is not None:
+            return self._repr
+        return '<{}>'.format(' '.join(self._repr_info()))
+
+    def get_context(self):
+        return self._context
+
+    def cancel(self):
+        if not self._cancelled:
+            self._cancelled = True
+            if self._loop.get_debug():
+                self._repr = repr(self)
+            self._callback = None
+            self._args = None
+
+    def cancelled(self):
+        return self._cancelled
+
+    def _run(self):
+        self.run()
+
+    cdef int run(self) except -1:
+        try:
+            self._context.run(self._callback, *self._args)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            cb = format_helpers._format_callback_source(self._callback, self._args)
+            context = {
+                'message': f'Exception in callback {cb}',
+                'exception': exc,
+                'handle': self,
+            }
+            if self._source_traceback:
+                context['source_traceback'] = self._source_traceback
+            self._loop.call_exception_handler(context)
+        return 0
+
+
+cdef inline Handle _new_handle(object callback, tuple args, object loop, object context):
+    cdef Handle h = Handle.__new__(Handle)
+    h._context = _copy_context() if context is None else context
+    h._loop = loop
+    h._callback = callback
+    h._args = args
+    h._cancelled = False
+    return h
+
+
+def call_soon(self, callback, *args, context=None):
+    """asyncio's call_soon; outside debug mode the handle is a compiled Handle."""
+    if self._debug:
+        return _stdlib_call_soon(self, callback, *args, context=context)
+    if self._closed:
+        raise RuntimeError('Event loop is closed')
+    cdef Handle h = _new_handle(callback, args, self, context)
+    self._ready.append(h)
+    return h
+
+
+def _call_soon(self, callback, args, context):
+    """The entry call_soon_threadsafe uses (deque.append is atomic: any thread may)."""
+    if self._debug:
+        return _stdlib_call_soon_inner(self, callback, args, context)
+    cdef Handle h = _new_handle(callback, args, self, context)
+    self._ready.append(h)
+    return h
+
+
+def run_once(self):
+    """One iteration, as BaseEventLoop._run_once: prune timers, wait in the ring for I/O
+    (not at all if callbacks are ready), move due timers, run the callbacks ready now."""
+    if self._debug:
+        return _stdlib_run_once(self)
+    cdef list sched = self._scheduled
+    cdef object ready = self._ready
+    cdef Py_ssize_t n = len(sched), i, ntodo
+    cdef object handle
+    cdef double when, end_time
+    if n > _MIN_SCHEDULED and self._timer_cancelled_count / n > _MIN_CANCELLED_FRACTION:
+        kept = []
+        for handle in sched:
+            if handle._cancelled:
+                handle._scheduled = False
+            else:
+                kept.append(handle)
+        _heapify(kept)
+        self._scheduled = sched = kept
+        self._timer_cancelled_count = 0
+    else:
+        while sched and (<object>sched[0])._cancelled:
+            self._timer_cancelled_count -= 1
+            handle = _heappop(sched)
+            handle._scheduled = False
+
+    timeout = None
+    if ready or self._stopping:
+        timeout = 0
+    elif sched:
+        when = sched[0]._when
+        timeout = min(max(0.0, when - self.time()), _MAX_TIMEOUT)
+
+    selector = self._selector
+    if type(selector) is RingSelector:
+        # The wait itself: one enter submits this iteration's SQEs and reaps every CQE
+        # (op callbacks run inside it); a poll that fired leaves its fd in _fired.
+        ring = selector.ring
+        if timeout is None:
+            ring.submit_and_wait(1)
+        elif timeout == 0:
+            ring.submit_and_wait(0)
+        else:
+            ring.submit_and_wait(1, timeout)
+        if selector._fired:
+            self._process_events(selector._collect())
+    else:
+        event_list = selector.select(timeout)
+        if event_list:
+            self._process_events(event_list)
+        event_list = None
+
+    if sched:
+        end_time = self.time() + self._clock_resolution
+        while sched:
+            handle = sched[0]
+            if handle._when >= end_time:
+                break
+            handle = _heappop(sched)
+            handle._scheduled = False
+            ready.append(handle)
+
+    ntodo = len(ready)
+    for i in range(ntodo):
+        handle = ready.popleft()
+        if type(handle) is Handle:
+            if not (<Handle>handle)._cancelled:
+                (<Handle>handle).run()
+        elif not handle._cancelled:
+            handle._run()
+    handle = None
+
+
+# -- stream transports: the receive dispatch and the direct-send write ----------------
+
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
+from libc.errno cimport errno, EAGAIN, EINTR
+from cpython.bytes cimport PyBytes_FromStringAndSize
+
+cdef extern from "<sys/socket.h>" nogil:
+    ssize_t c_send "send" (int fd, const void *buf, size_t n, int flags)
+    enum: MSG_DONTWAIT
+
+cdef extern from *:
+    """
+    static inline void fast_store_release16(uint16_t *p, uint16_t v) {
+        __atomic_store_n(p, v, __ATOMIC_RELEASE);
+    }
+    """
+    void fast_store_release16(uint16_t *p, uint16_t v) nogil
+
+from asyncio import protocols as _protocols
+
+cdef object _BufferedProtocol = _protocols.BufferedProtocol
+cdef uint32_t F_MORE = 2
+
+
+cdef class RecvBuffers:
+    """Recycles the buffers of the loop's provided-buffer ring (uring.bufring.BufferRing,
+    which registered them and owns the memory) with plain stores: a buffer goes back to the
+    kernel the moment its bytes are copied out."""
+    cdef uint8_t *ring_mem
+    cdef uint8_t *base
+    cdef uint32_t size
+    cdef uint32_t mask
+    cdef uint16_t tail
+    cdef object owner
+
+    def __init__(self, owner):
+        self.owner = owner   # keeps the mapping and the registration alive
+        self.ring_mem = <uint8_t *><uint64_t>owner._mem.addr
+        self.base = <uint8_t *><uint64_t>owner._base
+        self.size = owner.buf_size
+        self.mask = owner.entries - 1
+        self.tail = <uint16_t>owner._mem.tail
+
+    cdef inline void recycle(self, uint16_t bid) noexcept:
+        cdef uint8_t *slot = self.ring_mem + ((self.tail & self.mask) << 4)
+        (<uint64_t *>slot)[0] = <uint64_t>(self.base + <size_t>bid * self.size)
+        (<uint32_t *>(slot + 8))[0] = self.size
+        (<uint16_t *>(slot + 12))[0] = bid
+        self.tail += 1
+        fast_store_release16(<uint16_t *>(self.ring_mem + 14), self.tail)
+
+    cpdef bytes take(self, int res, uint32_t flags):
+        """The data a CQE delivered, copied out; its buffer is handed back at once."""
+        cdef uint16_t bid = <uint16_t>(flags >> 16)
+        data = PyBytes_FromStringAndSize(<char *>(self.base + <size_t>bid * self.size), res)
+        self.recycle(bid)
+        return data
+
+    cpdef drop(self, uint32_t flags):
+        self.recycle(<uint16_t>(flags >> 16))
+
+
+def on_recv(op, int res, uint32_t flags):
+    """CQE callback of a transport's multishot recv (op.context is the transport). The
+    common case (data for a reading transport with a plain Protocol) is handled here; the
+    rest (pause, EOF, errors, re-arm, BufferedProtocol) goes to the transport's Python code."""
+    transport = op.context
+    if res > 0 and op is transport._recv_op and not transport._conn_lost and not transport._held:
+        protocol = transport._protocol
+        if not isinstance(protocol, _BufferedProtocol):
+            data = (<RecvBuffers>transport._recv_buffers).take(res, flags)
+            try:
+                protocol.data_received(data)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                transport._fatal_error(exc, 'Fatal error: protocol.data_received() call failed.')
+            if not (flags & F_MORE) and op is transport._recv_op:
+                transport._rearm(op)
+            return
+    transport._on_recv(op, res, flags)
+
+
+cdef object _stdlib_write = None
+
+
+def stream_write(self, data):
+    """transport.write: with nothing buffered, bytes go straight to send(2) (as uvloop does);
+    anything else (a backlog, a short or failed send, EOF, sendfile) is asyncio's write."""
+    cdef const uint8_t[:] view
+    cdef ssize_t n
+    cdef Py_ssize_t length
+    if type(data) is bytes and not self._buffer and not self._conn_lost and not self._eof \
+            and self._empty_waiter is None:
+        length = len(<bytes>data)
+        if length == 0:
+            return
+        n = c_send(self._sock_fd, <const char *>(<bytes>data), <size_t>length, MSG_DONTWAIT)
+        if n == length:
+            return
+        if n > 0:
+            data = data[n:]
+    return _stdlib_write(self, data)
+
+
+def set_stdlib_write(fn):
+    global _stdlib_write
+    _stdlib_write = fn
+
+
+import os as _os
+
+def resolve_future(op, int res, uint32_t flags):
+    """Op callback that settles the asyncio future in op.context with the CQE's result:
+    res, or the OSError subclass of -res (a cancelled future is left alone)."""
+    fut = op.context
+    if fut.done():
+        return
+    if res < 0:
+        fut.set_exception(OSError(-res, _os.strerror(-res)))
+    else:
+        fut.set_result(res)

@@ -1,0 +1,174 @@
+"""The io_uring event loop: asyncio's Unix loop with every wait an io_uring enter on the
+loop's own ring, so readiness, socket transports and `uring.aio` ops share one wait."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import socket
+from asyncio import constants, trsock, unix_events
+from asyncio.log import logger
+from typing import Any, Awaitable, Callable, TypeVar
+
+from uring.loop import _fast
+from uring.loop._selector import RingSelector
+from uring.loop._transport import RecvPool, RingSocketTransport
+from uring import ops
+from uring.ring import Ring
+
+__all__ = ["EventLoop", "EventLoopPolicy", "new_event_loop", "run"]
+
+_T = TypeVar("_T")
+_F_MORE = 2   # IORING_CQE_F_MORE
+_ACCEPT_RESOURCE_ERRORS = (-errno.EMFILE, -errno.ENFILE, -errno.ENOBUFS, -errno.ENOMEM)
+
+
+class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-defined,misc]
+    """An `asyncio.AbstractEventLoop` on io_uring (see docs/loop.md).
+
+    Waits are one `io_uring_enter` that submits what the iteration queued and reaps every
+    completion; op callbacks (from `uring.aio` or the loop's transports) run inside that
+    wait, so their futures resolve without a readiness hop."""
+
+    def __init__(self, ring: Ring | None = None) -> None:
+        self._ring_readers: dict[int, RingSocketTransport] = {}
+        self._recv_pool: RecvPool | None | bool = None   # False: the kernel cannot
+        self._acceptors: dict[int, Any] = {}              # listening fd -> multishot accept
+        super().__init__(RingSelector(ring))
+
+    # -- stream transports read through multishot receives --------------------------
+    def _make_socket_transport(self, sock: Any, protocol: Any, waiter: Any = None, *,
+                               extra: Any = None, server: Any = None) -> Any:
+        if self._recv_pool is None:
+            try:
+                self._recv_pool = RecvPool(self._selector.ring, *self._recv_pool_shape)
+                self._recv_buffers = self._recv_pool.fast
+            except OSError:
+                self._recv_pool = False    # no provided-buffer rings: readiness reads
+        if self._recv_pool is False or sock.type != socket.SOCK_STREAM:
+            return super()._make_socket_transport(sock, protocol, waiter, extra=extra, server=server)
+        return RingSocketTransport(self, sock, protocol, waiter, extra, server)
+
+    def _arm_ring_reader(self, fd: int, transport: RingSocketTransport) -> None:
+        ring = self._selector.ring
+        transport._recv_buffers = self._recv_buffers
+        transport._recv_op = ring.recv_multishot(fd, buf_group=self._recv_pool.bgid,
+                                                 callback=_fast.on_recv, context=transport)
+        self._ring_readers[fd] = transport
+
+    def _remove_reader(self, fd: Any) -> bool:
+        transport = self._ring_readers.pop(fd, None) if isinstance(fd, int) else None
+        if transport is None:
+            return super()._remove_reader(fd)
+        op, transport._recv_op = transport._recv_op, None
+        if op is not None and not op.done and not self.is_closed():
+            self._cancel_now(op)
+        return True
+
+    def _cancel_now(self, op: Any) -> None:
+        """Cancel a multishot op before this callback returns, as removing a reader stops
+        reads at once on asyncio's loop: a receive left armed until the next wait would go
+        on draining the socket (a paused peer must let the kernel buffers fill), and an
+        accept would hold the listening port."""
+        ring = self._selector.ring
+        ring.cancel(op)
+        ring.submit()
+
+    # -- servers accept through one multishot ACCEPT per listening socket -------------
+    def _start_serving(self, protocol_factory: Any, sock: Any, sslcontext: Any = None,
+                       server: Any = None, backlog: int = 100,
+                       ssl_handshake_timeout: float = constants.SSL_HANDSHAKE_TIMEOUT,
+                       ssl_shutdown_timeout: float = constants.SSL_SHUTDOWN_TIMEOUT) -> None:
+        args = (protocol_factory, sock, sslcontext, server, backlog, ssl_handshake_timeout,
+                ssl_shutdown_timeout)
+        fd = sock.fileno()
+        op = self._selector.ring.queue(
+            ops.multishot_accept(fd, socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC),
+            callback=self._accepted, context=(fd, args))
+        self._acceptors[fd] = op
+
+    def _accepted(self, op: Any, res: int, flags: int) -> None:
+        fd, args = op.context
+        protocol_factory, sock, sslcontext, server, backlog, hs_timeout, sd_timeout = args
+        current = self._acceptors.get(fd) is op
+        if res >= 0:
+            if not current:
+                os.close(res)   # accepted while the server was being stopped
+                return
+            conn = socket.socket(sock.family, sock.type, sock.proto, fileno=res)
+            try:
+                extra = {"peername": conn.getpeername()}
+            except OSError:
+                extra = {"peername": None}
+            if self._debug:
+                logger.debug("%r got a new connection from %r: %r", server, extra["peername"], conn)
+            self.create_task(self._accept_connection2(protocol_factory, conn, extra, sslcontext,
+                                                      server, hs_timeout, sd_timeout))
+            if flags & _F_MORE:
+                return
+        if not current:
+            return
+        del self._acceptors[fd]
+        if res >= 0 or res == -errno.ECONNABORTED:
+            self._start_serving(*args)    # the multishot ended: arm it again
+        elif res in _ACCEPT_RESOURCE_ERRORS:
+            self.call_exception_handler({
+                "message": "socket.accept() out of system resource",
+                "exception": OSError(-res, os.strerror(-res)),
+                "socket": trsock.TransportSocket(sock),
+            })
+            self.call_later(constants.ACCEPT_RETRY_DELAY, self._start_serving, *args)
+        elif res != -errno.ECANCELED:
+            self.call_exception_handler({
+                "message": "accept failed on a listening socket",
+                "exception": OSError(-res, os.strerror(-res)),
+                "socket": trsock.TransportSocket(sock),
+            })
+
+    def _stop_serving(self, sock: Any) -> None:
+        op = self._acceptors.pop(sock.fileno(), None)
+        if op is None:
+            return super()._stop_serving(sock)
+        if not op.done:
+            self._cancel_now(op)
+        return super()._stop_serving(sock)   # closes it (3.13: and unlinks a Unix path)
+
+    def close(self) -> None:
+        super().close()
+        pool, self._recv_pool = self._recv_pool, False
+        if pool:
+            pool.close()
+
+    # Receive buffers shared by every stream transport: (count, bytes each).
+    _recv_pool_shape = (256, 65536)
+
+    # Compiled hot paths (uring/loop/_fast.pyx); debug mode runs asyncio's own code.
+    call_soon = _fast.call_soon
+    _call_soon = _fast._call_soon
+    _run_once = _fast.run_once
+
+    def _uring_ring(self) -> Ring:
+        """The loop's own ring: queue ops on it with a callback; the loop submits before
+        each wait and dispatches their CQEs."""
+        if self.is_closed():
+            raise RuntimeError("Event loop is closed")
+        return self._selector.ring
+
+
+class EventLoopPolicy(asyncio.DefaultEventLoopPolicy):  # type: ignore[misc,valid-type]
+    """A policy whose new loops are `uring.EventLoop`s, for code that still sets policies."""
+
+    def _loop_factory(self) -> EventLoop:  # type: ignore[override]
+        return EventLoop()
+
+
+def new_event_loop() -> EventLoop:
+    """A new `uring.EventLoop`; usable as `asyncio.Runner(loop_factory=new_event_loop)`."""
+    return EventLoop()
+
+
+def run(main: Awaitable[_T], *, debug: bool | None = None) -> _T:
+    """Run a coroutine on a new `uring.EventLoop`, as `asyncio.run` / `uvloop.run` do."""
+    with asyncio.Runner(debug=debug, loop_factory=new_event_loop) as runner:
+        return runner.run(main)  # type: ignore[arg-type]

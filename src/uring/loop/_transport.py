@@ -1,0 +1,137 @@
+"""Socket transports whose reads are multishot receives into the loop's provided-buffer
+ring: one CQE per arrival, the buffer copied out and handed back at once (never ENOBUFS-dead)."""
+
+from __future__ import annotations
+
+import errno
+import os
+from asyncio import protocols, selector_events
+from typing import Any
+
+from uring.bufring import BufferRing
+from uring.loop import _fast
+
+__all__ = ["RecvPool", "RingSocketTransport"]
+
+_F_MORE = 1 << 1           # IORING_CQE_F_MORE
+_ENOBUFS = -errno.ENOBUFS
+_ECANCELED = -errno.ECANCELED
+_RECV_GROUP = 0x7A17       # a buffer group id unlikely to clash with a user's
+
+
+class RecvPool:
+    """The loop's buffer ring for stream receives. A buffer goes back to the kernel as soon
+    as its bytes are copied out, so the kernel runs short only within one burst; a receive
+    that ends with ENOBUFS is re-armed by its reader."""
+
+    def __init__(self, ring: Any, entries: int = 256, buf_size: int = 65536) -> None:
+        self.buffers = BufferRing(ring, _RECV_GROUP, entries, buf_size)
+        self.bgid = _RECV_GROUP
+        self.size = buf_size
+        self.fast = _fast.RecvBuffers(self.buffers)
+        self.take = self.fast.take     # copy out a CQE's data and recycle its buffer
+
+    def close(self) -> None:
+        self.buffers.close()
+
+
+class RingSocketTransport(selector_events._SelectorSocketTransport):  # type: ignore[name-defined,misc]
+    """asyncio's socket transport (writes, flow control, half-close, close and abort stay
+    the stdlib's) with the read side on the ring: the loop calls `_add_reader` and
+    `_remove_reader` for it as for any transport, and those arm or cancel a multishot recv."""
+
+    _recv_op: Any = None
+    _recv_buffers: Any = None   # the loop's pool, kept: CQEs can land after connection_lost
+    write = _fast.stream_write
+    _held: list | None = None   # data received but not yet delivered (b"" is EOF), in order
+    _flush_pending = False
+
+    def _add_reader(self, fd: int, callback: Any, *args: Any) -> None:
+        if not self.is_reading() or self._recv_op is not None:
+            return
+        if self._held:
+            # Deliver what arrived during the pause from a callback of its own, as new data
+            # would come: resume_reading()'s caller is not ready for data_received yet
+            # (StreamReader resumes before it creates the future the data wakes).
+            self._schedule_flush()
+            return
+        self._loop._arm_ring_reader(fd, self)
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_pending:
+            self._flush_pending = True
+            self._loop.call_soon(self._flush_held)
+
+    def _flush_held(self) -> None:
+        self._flush_pending = False
+        while self._held and self.is_reading() and not self._conn_lost:
+            data = self._held.pop(0)
+            if not data:
+                self._read_ready__on_eof()
+                return
+            self._deliver(data)
+        if not self._held:
+            self._add_reader(self._sock_fd, None)
+
+    def _hold(self, data: bytes) -> None:
+        if self._held is None:
+            self._held = []
+        self._held.append(data)
+        if self.is_reading():
+            self._schedule_flush()
+
+    def _on_recv(self, op: Any, res: int, flags: int) -> None:
+        """CQE of a multishot recv (called from inside the loop's wait) for the cases the
+        compiled dispatch leaves to Python: pause, held data, EOF, errors, re-arming."""
+        current = op is self._recv_op
+        if res > 0:
+            data = self._recv_buffers.take(res, flags)   # the loop may be gone: not the pool
+            if self._conn_lost:
+                return
+            if current and not self._held and self.is_reading():
+                self._deliver(data)
+            else:
+                # Landed after pause_reading() cancelled the receive, or behind held data.
+                self._hold(data)
+            if current and not flags & _F_MORE:
+                self._rearm(op)
+            return
+        if not current:
+            return
+        self._recv_op = None
+        self._loop._ring_readers.pop(self._sock_fd, None)
+        if res == 0:
+            if self._conn_lost:
+                return
+            if self._held:
+                self._hold(b"")
+            else:
+                self._read_ready__on_eof()
+        elif res == _ENOBUFS:
+            self._rearm(op)    # every buffer was in use for an instant: ask again
+        elif res != _ECANCELED:
+            exc = OSError(-res, os.strerror(-res))   # the errno's subclass (ConnectionResetError...)
+            self._fatal_error(exc, "Fatal read error on socket transport")
+
+    def _rearm(self, op: Any) -> None:
+        if self._recv_op is op:
+            self._recv_op = None
+            self._loop._ring_readers.pop(self._sock_fd, None)
+        if not self._conn_lost:
+            self._add_reader(self._sock_fd, None)
+
+    def _deliver(self, data: bytes) -> None:
+        protocol = self._protocol
+        try:
+            if isinstance(protocol, protocols.BufferedProtocol):
+                protocols._feed_data_to_buffered_proto(protocol, data)
+            else:
+                protocol.data_received(data)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._fatal_error(exc, "Fatal error: protocol.data_received() call failed.")
+
+
+
+_fast.set_stdlib_write(selector_events._SelectorSocketTransport.write)

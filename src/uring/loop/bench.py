@@ -1,0 +1,291 @@
+"""`uring bench loop`: TCP echo (a C client in its own process) and scheduling/file micro
+benchmarks for asyncio, uvloop and uring.EventLoop, measured side by side in one run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+__all__ = ["main"]
+
+LOOPS = ("asyncio", "uvloop", "uring")
+_CLIENT_SRC = Path(__file__).resolve().parent.parent / "_bench_c" / "echo_client.c"
+
+
+def _loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop]:
+    if name == "asyncio":
+        return asyncio.SelectorEventLoop
+    if name == "uvloop":
+        import uvloop
+        return uvloop.new_event_loop
+    if name == "uring":
+        from uring.loop import new_event_loop
+        return new_event_loop
+    raise ValueError(f"unknown loop {name!r} (choose from {', '.join(LOOPS)})")
+
+
+# -- the server side (runs in a child process) ------------------------------------------
+
+class _EchoProtocol(asyncio.Protocol):
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.transport.write(data)
+
+
+async def _echo_stream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while True:
+            data = await reader.read(262144)
+            if not data:
+                break
+            writer.write(data)
+            await writer.drain()
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+
+
+def _serve(loop_name: str, api: str) -> int:
+    loop = _loop_factory(loop_name)()
+    asyncio.set_event_loop(loop)
+
+    async def start() -> Any:
+        if api == "protocol":
+            return await loop.create_server(_EchoProtocol, "127.0.0.1", 0, backlog=1024)
+        return await asyncio.start_server(_echo_stream, "127.0.0.1", 0, backlog=1024)
+
+    server = loop.run_until_complete(start())
+    print(server.sockets[0].getsockname()[1], flush=True)
+    # The parent closes our stdin when it is done with us.
+    loop.add_reader(sys.stdin.fileno(), loop.stop)
+    loop.run_forever()
+    server.close()
+    tasks = asyncio.all_tasks(loop)
+    for task in tasks:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    loop.close()
+    return 0
+
+
+# -- the measuring side -----------------------------------------------------------------
+
+def _client_binary() -> str:
+    """The C echo client, compiled on first use into a per-user cache."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "uring"
+    exe = cache / f"echo_client-{int(_CLIENT_SRC.stat().st_mtime)}"
+    if not exe.exists():
+        cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+        if cc is None:
+            raise RuntimeError("`uring bench loop` needs a C compiler (cc) for its echo client")
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = exe.with_suffix(".tmp")
+        subprocess.run([cc, "-O2", "-o", str(tmp), str(_CLIENT_SRC)], check=True)
+        tmp.rename(exe)
+    return str(exe)
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def echo_cell(loop_name: str, api: str, size: int, conns: int, seconds: float,
+              warmup: float = 0.5) -> dict:
+    """One run: a server process on `loop_name`, the C client against it."""
+    server = subprocess.Popen([sys.executable, "-m", "uring.loop.bench", "--serve", loop_name, api],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(server.stdout.readline())
+        client = subprocess.Popen([_client_binary(), "127.0.0.1", str(port), str(conns), str(size),
+                                   str(seconds), str(warmup)], stdout=subprocess.PIPE, text=True)
+        time.sleep(warmup)
+        cpu0 = _cpu_seconds(server.pid)
+        out, _ = client.communicate(timeout=seconds + warmup + 60)
+        cpu = _cpu_seconds(server.pid) - cpu0
+    finally:
+        server.stdin.close()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    if client.returncode != 0:
+        raise RuntimeError(f"echo client failed against {loop_name} {api} {size}B x{conns}")
+    stats = dict(kv.split("=") for kv in out.split())
+    requests = int(stats["requests"])
+    return {"rps": requests / seconds, "per_cpu_s": requests / cpu if cpu > 0 else 0.0,
+            "p99_us": float(stats["p99_us"]), "server_cpu": cpu / seconds}
+
+
+def _chain(loop: asyncio.AbstractEventLoop, n: int) -> float:
+    left = [n]
+    done = loop.create_future()
+
+    def step() -> None:
+        left[0] -= 1
+        if left[0]:
+            loop.call_soon(step)
+        else:
+            done.set_result(None)
+
+    t0 = time.perf_counter()
+    loop.call_soon(step)
+    loop.run_until_complete(done)
+    return (time.perf_counter() - t0) / n * 1e9
+
+
+def _ping_pong(loop: asyncio.AbstractEventLoop, n: int) -> float:
+    async def worker() -> None:
+        for _ in range(n // 2):
+            await asyncio.sleep(0)
+
+    async def both() -> None:
+        await asyncio.gather(worker(), worker())
+
+    t0 = time.perf_counter()
+    loop.run_until_complete(both())
+    return (time.perf_counter() - t0) / n * 1e9
+
+
+def _file_reads(path: str, size: int, reads: int, tasks: int = 64) -> dict:
+    """reads/s of `tasks` tasks doing random 4 KiB reads on our loop: awaited ring reads
+    (queued on the loop's ring, completed in its own wait: the uring.aio contract), and a
+    blocking os.pread in the task, yielding after each read or not at all."""
+    from uring.loop import new_event_loop
+    from uring.loop._fast import resolve_future
+    loop = new_event_loop()
+    fd = os.open(path, os.O_RDONLY)
+    rng = random.Random(1)
+    blocks = size // 4096
+    offsets = [rng.randrange(blocks) * 4096 for _ in range(reads)]
+    per_task = reads // tasks
+
+    ring = loop._uring_ring()
+
+    async def ring_read(buf: bytearray, offset: int) -> int:
+        fut = loop.create_future()
+        ring.read(fd, buf, None, offset, callback=resolve_future, context=fut)
+        return await fut
+
+    async def ring_task(k: int) -> None:
+        buf = bytearray(4096)
+        for off in offsets[k * per_task:(k + 1) * per_task]:
+            await ring_read(buf, off)
+
+    async def pread_task(k: int) -> None:
+        for off in offsets[k * per_task:(k + 1) * per_task]:
+            os.pread(fd, 4096, off)
+            await asyncio.sleep(0)   # each read is its own step, as an awaited read is
+
+    async def pread_tight_task(k: int) -> None:
+        for off in offsets[k * per_task:(k + 1) * per_task]:
+            os.pread(fd, 4096, off)
+
+    out = {}
+    try:
+        for name, body in (("ring", ring_task), ("pread", pread_task), ("pread_tight", pread_tight_task)):
+            async def run_all() -> None:
+                await asyncio.gather(*(body(k) for k in range(tasks)))
+            t0 = time.perf_counter()
+            loop.run_until_complete(run_all())
+            out[name] = per_task * tasks / (time.perf_counter() - t0)
+        return out
+    finally:
+        os.close(fd)
+        loop.close()
+
+
+def _table(rows: list[dict], keys: list[str]) -> str:
+    widths = {k: max(len(k), *(len(str(r[k])) for r in rows)) for k in keys}
+    lines = ["  ".join(k.ljust(widths[k]) for k in keys)]
+    lines += ["  ".join(str(r[k]).ljust(widths[k]) for k in keys) for r in rows]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="uring bench loop", description=__doc__)
+    parser.add_argument("--loops", default=",".join(LOOPS))
+    parser.add_argument("--seconds", type=float, default=2.0, help="measured seconds per echo run")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds (medians are reported)")
+    parser.add_argument("--sizes", default="1024,65536")
+    parser.add_argument("--conns", default="10,100")
+    parser.add_argument("--apis", default="protocol,streams")
+    parser.add_argument("--micro-n", type=int, default=200_000)
+    parser.add_argument("--skip-echo", action="store_true")
+    parser.add_argument("--skip-micro", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--serve", nargs=2, metavar=("LOOP", "API"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        return _serve(*args.serve)
+    loops = args.loops.split(",")
+    for name in loops:
+        _loop_factory(name)
+    result: dict[str, Any] = {"python": sys.version.split()[0], "loops": loops,
+                              "seconds": args.seconds, "repeat": args.repeat, "echo": [], "micro": {}}
+    if not args.skip_echo:
+        cells = [(api, int(size), int(conns)) for api in args.apis.split(",")
+                 for size in args.sizes.split(",") for conns in args.conns.split(",")]
+        runs: dict[tuple, list[dict]] = {}
+        for _ in range(args.repeat):
+            for cell in cells:
+                for name in loops:   # side by side: every loop in each round
+                    runs.setdefault(cell + (name,), []).append(echo_cell(name, *cell, args.seconds))
+        for (api, size, conns, name), got in runs.items():
+            result["echo"].append({
+                "api": api, "size": size, "conns": conns, "loop": name,
+                "rps": round(statistics.median(r["rps"] for r in got)),
+                "per_cpu_s": round(statistics.median(r["per_cpu_s"] for r in got)),
+                "p99_us": round(statistics.median(r["p99_us"] for r in got), 1)})
+    if not args.skip_micro:
+        micro: dict[str, dict] = {}
+        for _ in range(args.repeat):
+            for name in loops:
+                loop = _loop_factory(name)()
+                try:
+                    m = micro.setdefault(name, {"call_soon_ns": [], "sleep0_ns": []})
+                    m["call_soon_ns"].append(_chain(loop, args.micro_n))
+                    m["sleep0_ns"].append(_ping_pong(loop, args.micro_n))
+                finally:
+                    loop.close()
+        for name, m in micro.items():
+            result["micro"][name] = {k: round(statistics.median(v)) for k, v in m.items()}
+        with tempfile.NamedTemporaryFile(dir=os.environ.get("TMPDIR", "/tmp")) as f:
+            size = 64 << 20
+            f.write(os.urandom(size))
+            f.flush()
+            reads = [_file_reads(f.name, size, 64 * 1000) for _ in range(args.repeat)]
+        med = {k: statistics.median(r[k] for r in reads) for k in reads[0]}
+        result["micro"]["file_reads"] = {
+            "ring_per_s": round(med["ring"]), "pread_yield_per_s": round(med["pread"]),
+            "pread_tight_per_s": round(med["pread_tight"]),
+            "ring_vs_pread_yield": round(med["ring"] / med["pread"], 2),
+            "ring_vs_pread_tight": round(med["ring"] / med["pread_tight"], 2)}
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    if result["echo"]:
+        print(_table(result["echo"], ["api", "size", "conns", "loop", "rps", "per_cpu_s", "p99_us"]))
+    for name, m in result["micro"].items():
+        print(name, m)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

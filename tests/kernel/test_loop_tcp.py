@@ -1,0 +1,257 @@
+"""Stream transports on asyncio's loop and on uring.EventLoop (multishot receives from a
+recycled buffer ring): echo, big transfers, flow control, half-close, BufferedProtocol, abort."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+
+import pytest
+
+
+class Echo(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data):
+        self.transport.write(data)
+
+    def eof_received(self):
+        return False
+
+
+async def _echo_server(loop, factory=Echo, **kwargs):
+    server = await loop.create_server(factory, "127.0.0.1", 0, **kwargs)
+    return server, server.sockets[0].getsockname()[1]
+
+
+def test_protocol_echo_many_connections(any_loop):
+    async def client(port, payload):
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.write(payload)
+        got = await r.readexactly(len(payload))
+        w.close()
+        await w.wait_closed()
+        return got
+
+    async def main():
+        server, port = await _echo_server(any_loop)
+        payloads = [os.urandom(1 + i * 997) for i in range(50)]
+        got = await asyncio.gather(*(client(port, p) for p in payloads))
+        server.close()
+        await server.wait_closed()
+        return got == payloads
+
+    assert any_loop.run_until_complete(main())
+
+
+def test_big_transfer_through_few_buffers(fd_guard):
+    """8 MiB through a pool of 4 x 4 KiB buffers: ENOBUFS ends the multishot recv again and
+    again and the transport re-arms it; no byte is lost or reordered."""
+    from uring.loop import EventLoop
+    loop = EventLoop()
+    loop._recv_pool_shape = (4, 4096)
+    data = os.urandom(8 << 20)
+
+    async def main():
+        server, port = await _echo_server(loop)
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+
+        async def send():
+            w.write(data)
+            await w.drain()
+            w.write_eof()
+
+        sender = asyncio.ensure_future(send())
+        got = await r.read()
+        await sender
+        w.close()
+        await w.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return got
+
+    try:
+        assert loop.run_until_complete(main()) == data
+    finally:
+        loop.close()
+
+
+def test_pause_reading_holds_data_until_resume(any_loop):
+    class Slow(asyncio.Protocol):
+        def __init__(self):
+            self.chunks = []
+            self.done = any_loop.create_future()
+
+        def connection_made(self, transport):
+            self.transport = transport
+            transport.pause_reading()
+
+        def data_received(self, data):
+            assert self.transport.is_reading()
+            self.chunks.append(data)
+
+        def eof_received(self):
+            self.done.set_result(b"".join(self.chunks))
+
+    async def main():
+        proto = Slow()
+        server = await any_loop.create_server(lambda: proto, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)) as c:
+            c.sendall(b"a" * 10000)
+            c.shutdown(socket.SHUT_WR)
+            await asyncio.sleep(0.05)
+            assert proto.chunks == [] and not proto.transport.is_reading()
+            proto.transport.resume_reading()
+            got = await asyncio.wait_for(proto.done, 5)
+        proto.transport.close()
+        server.close()
+        await server.wait_closed()
+        return got
+
+    assert any_loop.run_until_complete(main()) == b"a" * 10000
+
+
+def test_half_close_keeps_writing_after_eof(any_loop):
+    class Reply(asyncio.Protocol):
+        def connection_made(self, transport):
+            self.transport, self.buf = transport, b""
+
+        def data_received(self, data):
+            self.buf += data
+
+        def eof_received(self):
+            self.transport.write(self.buf[::-1])
+            self.transport.write_eof() if self.transport.can_write_eof() else None
+            return True    # keep the transport open to write after the peer's EOF
+
+    async def main():
+        made = []
+        server, port = await _echo_server(any_loop, lambda: made.append(Reply()) or made[-1])
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.write(b"hello world")
+        w.write_eof()
+        got = await r.read()
+        w.close()
+        await w.wait_closed()
+        made[0].transport.close()   # 3.12+: wait_closed() waits for every connection
+        server.close()
+        await server.wait_closed()
+        return got
+
+    assert any_loop.run_until_complete(main()) == b"dlrow olleh"
+
+
+def test_buffered_protocol_and_extra_info(any_loop):
+    class Buffered(asyncio.BufferedProtocol):
+        def __init__(self):
+            self.buf = bytearray(100)
+            self.got = bytearray()
+            self.lost = any_loop.create_future()
+
+        def connection_made(self, transport):
+            self.transport = transport
+
+        def get_buffer(self, sizehint):
+            return self.buf
+
+        def buffer_updated(self, nbytes):
+            self.got += self.buf[:nbytes]
+
+        def connection_lost(self, exc):
+            self.lost.set_result(exc)
+
+    async def main():
+        proto = Buffered()
+        server = await any_loop.create_server(lambda: proto, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)) as c:
+            c.sendall(b"z" * 1000)
+            c.shutdown(socket.SHUT_WR)
+            exc = await asyncio.wait_for(proto.lost, 5)
+            sock = proto.transport.get_extra_info("socket")
+            peer = proto.transport.get_extra_info("peername")
+            assert peer == c.getsockname()
+            assert sock is not None
+        server.close()
+        await server.wait_closed()
+        return bytes(proto.got), exc
+
+    assert any_loop.run_until_complete(main()) == (b"z" * 1000, None)
+
+
+def test_abort_and_write_buffer_limits(any_loop):
+    async def main():
+        server = await any_loop.create_server(asyncio.Protocol, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        lost = any_loop.create_future()
+
+        class Client(asyncio.Protocol):
+            def connection_lost(self, exc):
+                lost.set_result(exc)
+
+            def pause_writing(self):
+                self.paused = True
+
+        transport, proto = await any_loop.create_connection(Client, "127.0.0.1", port)
+        transport.set_write_buffer_limits(high=1024, low=256)
+        assert transport.get_write_buffer_limits() == (256, 1024)
+        transport.write(b"x" * (16 << 20))   # the peer never reads: most of it stays buffered
+        assert transport.get_write_buffer_size() > 1024
+        assert getattr(proto, "paused", False)
+        transport.abort()
+        exc = await asyncio.wait_for(lost, 5)
+        server.close()
+        await server.wait_closed()
+        return exc
+
+    assert any_loop.run_until_complete(main()) is None
+
+
+def test_peer_reset_is_a_connection_error(any_loop):
+    class Keep(asyncio.Protocol):
+        def __init__(self):
+            self.lost = any_loop.create_future()
+
+        def connection_lost(self, exc):
+            self.lost.set_result(exc)
+
+    async def main():
+        proto = Keep()
+        server = await any_loop.create_server(lambda: proto, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        c = socket.create_connection(("127.0.0.1", port))
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        await asyncio.sleep(0.02)
+        c.close()                    # linger 0: RST
+        exc = await asyncio.wait_for(proto.lost, 5)
+        server.close()
+        await server.wait_closed()
+        return exc
+
+    exc = any_loop.run_until_complete(main())
+    assert isinstance(exc, ConnectionResetError)
+
+
+def test_unix_socket_streams(any_loop, tmp_path):
+    path = str(tmp_path / "s")
+
+    async def handle(r, w):
+        w.write((await r.readline()).upper())
+        await w.drain()
+        w.close()
+
+    async def main():
+        server = await asyncio.start_unix_server(handle, path)
+        r, w = await asyncio.open_unix_connection(path)
+        w.write(b"ping\n")
+        got = await r.readline()
+        w.close()
+        await w.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return got
+
+    assert any_loop.run_until_complete(main()) == b"PING\n"
