@@ -22,6 +22,9 @@ def _loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop]:
     if name == "uvloop":
         import uvloop
         return uvloop.new_event_loop
+    if name == "uring":
+        from uring.loop import new_event_loop
+        return new_event_loop
     return asyncio.new_event_loop
 
 
@@ -248,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tasks", type=int, default=64)
     p.add_argument("--small", type=int, default=10_000, help="small files read whole (0: skip)")
     p.add_argument("--small-dir", default=os.path.join(tempfile.gettempdir(), "uring-aio-small"))
-    p.add_argument("--loops", default="asyncio,uvloop")
+    p.add_argument("--loops", default="asyncio,uvloop", help="asyncio, uvloop, uring (comma-separated)")
     p.add_argument("--methods", default=",".join(RANDOM))
     p.add_argument("--json", action="store_true")
     a = p.parse_args(argv)
