@@ -435,3 +435,28 @@ def test_std_streams_and_wrap(loop_name, tmp_path, fd_guard):
             return first, sync.tell()
     assert run(loop_name, main) == (b"234", 7)
     assert path.read_bytes() == b"01234AB789"
+
+
+def test_eager_submission_gives_the_same_results(loop_name, tmp_path, fd_guard):
+    data = os.urandom(64 * 4096)
+    (tmp_path / "f").write_bytes(data)
+
+    async def main():
+        fd = os.open(tmp_path / "f", os.O_RDONLY)
+        try:
+            async def reader(i):
+                buf = bytearray(4096)
+                out = []
+                for k in range(8):
+                    page = (i * 8 + k) % 64
+                    assert await aio.read(fd, buf, 4096, page * 4096) == 4096
+                    out.append(bytes(buf) == data[page * 4096:(page + 1) * 4096])
+                return all(out)
+            return all(await asyncio.gather(*(reader(i) for i in range(16))))
+        finally:
+            os.close(fd)
+    aio.configure(eager=4)
+    try:
+        assert run(loop_name, main)
+    finally:
+        aio.configure(eager=0)
