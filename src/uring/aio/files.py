@@ -133,11 +133,11 @@ class AsyncFile(_Lines):
                 got = await _fast.read(self._fd, buf, len(buf), self._offset())
                 self._pos += got
                 return buf[:got]
-        buf = bytearray(n)
-        got = await _fast.read(self._fd, buf, n, self._offset())
+        data = bytearray(n)
+        got = await _fast.read(self._fd, data, n, self._offset())
         self._pos += got
-        del buf[got:]
-        return bytes(buf)
+        del data[got:]
+        return bytes(data)
 
     async def _raw_write(self, view: Any, n: int) -> int:
         done = await _fast.write(self._fd, view, n, _CUR if self._append or not self._seekable else self._pos)
@@ -423,7 +423,7 @@ class AsyncTextFile(_Lines):
         self._eof = False
 
     def _new_decoder(self) -> Any:
-        decoder = codecs.getincrementaldecoder(self.encoding)(self.errors)
+        decoder: Any = codecs.getincrementaldecoder(self.encoding)(self.errors)
         if self._newline is None or self._newline == "":
             decoder = io.IncrementalNewlineDecoder(decoder, translate=self._newline is None)
         return decoder

@@ -42,18 +42,19 @@ class _Slots:
 
 
 def _slots(driver: Any) -> _Slots | None:
+    """The ring's slots (made on first use), or None where the ring cannot have them."""
     ring = driver.ring
     slots = getattr(ring, "_aio_slots", None)
     if slots is None:
         try:
             slots = _Slots(ring)
         except (OSError, NotImplementedError):
-            slots = False
+            slots = False   # remembered: no fixed-file table on this ring
         try:
             ring._aio_slots = slots
         except AttributeError:
             return None
-    return slots or None
+    return slots if isinstance(slots, _Slots) else None
 
 
 async def read_bytes(path: Any) -> bytes:
