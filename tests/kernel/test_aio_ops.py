@@ -460,3 +460,28 @@ def test_eager_submission_gives_the_same_results(loop_name, tmp_path, fd_guard):
         assert run(loop_name, main)
     finally:
         aio.configure(eager=0)
+
+
+def test_configured_sqpoll_ring(loop_name, tmp_path, fd_guard):
+    if loop_name == "uring":
+        pytest.skip("the io_uring loop's ring is its own")
+    (tmp_path / "f").write_bytes(b"sqpoll")
+
+    async def main():
+        ring = aio.get_ring()
+        fd = os.open(tmp_path / "f", os.O_RDONLY)
+        try:
+            buf = bytearray(6)
+            n = await aio.read(fd, buf, 6, 0)
+            return ring.setup_flags, n, bytes(buf)
+        finally:
+            os.close(fd)
+    aio.configure(sqpoll=True, sq_thread_idle=10)
+    try:
+        try:
+            flags, n, data = run(loop_name, main)
+        except (OSError, NotImplementedError) as exc:
+            pytest.skip(f"no SQPOLL here: {exc}")
+    finally:
+        aio.configure(sqpoll=False)
+    assert flags & 2 and (n, data) == (6, b"sqpoll")   # IORING_SETUP_SQPOLL
