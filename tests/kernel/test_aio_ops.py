@@ -485,3 +485,19 @@ def test_configured_sqpoll_ring(loop_name, tmp_path, fd_guard):
     finally:
         aio.configure(sqpoll=False)
     assert flags & 2 and (n, data) == (6, b"sqpoll")   # IORING_SETUP_SQPOLL
+
+
+def test_tasks_wake_in_their_own_context(loop_name, fd_guard):
+    import contextvars
+    var = contextvars.ContextVar("var")
+
+    async def task(i):
+        var.set(i)
+        for _ in range(20):
+            await aio.nop()
+            assert var.get() == i
+        return i
+
+    async def main():
+        return await asyncio.gather(*(asyncio.ensure_future(task(i)) for i in range(20)))
+    assert run(loop_name, main) == list(range(20))

@@ -5,6 +5,10 @@ op's own CQE callback, and wakes its task straight from the completion (no Futur
 cimport cython
 from cpython.pythread cimport PyThread_get_thread_ident
 
+cdef extern from "Python.h":
+    int PyContext_Enter(object ctx) except -1
+    int PyContext_Exit(object ctx) except -1
+
 from asyncio import CancelledError, InvalidStateError
 from _asyncio import get_running_loop as _get_running_loop
 
@@ -106,7 +110,12 @@ cdef class OpFuture:
                 if self._ctx is None:
                     cb(self)
                 else:
-                    self._ctx.run(cb, self)
+                    # what Context.run does, without a bound method per wake-up
+                    PyContext_Enter(self._ctx)
+                    try:
+                        cb(self)
+                    finally:
+                        PyContext_Exit(self._ctx)
             finally:
                 driver.dispatching = True
         else:
