@@ -7,7 +7,9 @@ import asyncio
 import errno
 import os
 import socket
-from asyncio import constants, trsock, unix_events
+import sys
+import threading
+from asyncio import constants, events, trsock, unix_events
 from asyncio.log import logger
 from typing import Any, Awaitable, Callable, TypeVar
 
@@ -147,6 +149,32 @@ class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-define
     call_soon = _fast.call_soon
     _call_soon = _fast._call_soon
     _run_once = _fast.run_once
+
+    def run_forever(self) -> None:
+        """Run until stop() is called (asyncio's set-up and clean-up, iterations in C)."""
+        if hasattr(self, "_run_forever_setup"):      # 3.12+
+            try:
+                self._run_forever_setup()
+                _fast.iterate(self)
+            finally:
+                self._run_forever_cleanup()
+            return
+        self._check_closed()                         # 3.11: its run_forever, as written
+        self._check_running()
+        self._set_coroutine_origin_tracking(self._debug)
+        old_agen_hooks = sys.get_asyncgen_hooks()
+        try:
+            self._thread_id = threading.get_ident()
+            sys.set_asyncgen_hooks(firstiter=self._asyncgen_firstiter_hook,
+                                   finalizer=self._asyncgen_finalizer_hook)
+            events._set_running_loop(self)
+            _fast.iterate(self)
+        finally:
+            self._stopping = False
+            self._thread_id = None
+            events._set_running_loop(None)
+            self._set_coroutine_origin_tracking(False)
+            sys.set_asyncgen_hooks(*old_agen_hooks)
 
     def _uring_ring(self) -> Ring:
         """The loop's own ring: queue ops on it with a callback; the loop submits before
