@@ -268,6 +268,11 @@ cdef class RecvBuffers:
     cpdef drop(self, uint32_t flags):
         self.recycle(<uint16_t>(flags >> 16))
 
+    @property
+    def tail(self):
+        """How many buffers were ever handed to the kernel, mod 2**16."""
+        return self.tail
+
 
 def on_recv(op, int res, uint32_t flags):
     """CQE callback of a transport's multishot recv (op.context is the transport). The

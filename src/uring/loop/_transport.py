@@ -31,6 +31,10 @@ class RecvPool:
         self.fast = _fast.RecvBuffers(self.buffers)
         self.take = self.fast.take     # copy out a CQE's data and recycle its buffer
 
+    def outstanding(self) -> int:
+        """Buffers the kernel has filled that were not handed back yet (0 when idle)."""
+        return self.buffers.entries - ((self.fast.tail - self.buffers.head) & 0xFFFF)
+
     def close(self) -> None:
         self.buffers.close()
 
