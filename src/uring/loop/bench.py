@@ -53,8 +53,8 @@ async def _echo_stream(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
                 break
             writer.write(data)
             await writer.drain()
-    except ConnectionError:
-        pass
+    except (ConnectionError, asyncio.CancelledError):
+        pass   # the client went away, or the server is shutting down
     finally:
         writer.close()
 
@@ -71,7 +71,11 @@ def _serve(loop_name: str, api: str) -> int:
     server = loop.run_until_complete(start())
     print(server.sockets[0].getsockname()[1], flush=True)
     # The parent closes our stdin when it is done with us.
-    loop.add_reader(sys.stdin.fileno(), loop.stop)
+    def parent_done() -> None:
+        loop.remove_reader(sys.stdin.fileno())
+        loop.stop()
+
+    loop.add_reader(sys.stdin.fileno(), parent_done)
     loop.run_forever()
     server.close()
     tasks = asyncio.all_tasks(loop)
