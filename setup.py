@@ -15,6 +15,7 @@ if platform.machine() == "x86_64" and "gcc" in (sysconfig.get_config_var("CC") o
 setup(
     ext_modules=cythonize(
         [Extension("uring._core", ["src/uring/_core.pyx"], extra_compile_args=extra),
+         Extension("uring.aio._fast", ["src/uring/aio/_fast.pyx"], extra_compile_args=["-O2"]),
          Extension("uring.loop._fast", ["src/uring/loop/_fast.pyx"], extra_compile_args=["-O2"])],
         compiler_directives={"language_level": "3"},
     )

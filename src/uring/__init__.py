@@ -5,8 +5,13 @@ registered files and buffers, provided buffers, multishot, probing and SQPOLL.
 """
 from uring import uapi
 from uring._core import Op, Pin, Sqe
+# The flag enums, for users; hot paths compare plain ints (CQE flags reach callbacks as int).
+from uring._uapi import (
+    CancelFlags, CqeFlags, EnterFlags, Features, Opcode, PollFlags, RecvSendFlags, SetupFlags,
+    SqeFlags, TimeoutFlags,
+)
 from uring.errors import (
-    Cancelled, ChainBroken, LinkTimedOut, NotDone, RingClosed, RingForked,
+    Cancelled, ChainBroken, InvalidSetup, LinkTimedOut, NotDone, RingClosed, RingForked,
     SubmissionQueueFull, UnsupportedFeature, UnsupportedOperation, UringError,
 )
 from uring.chain import Chain, Member, Outcome
@@ -15,7 +20,9 @@ from uring.ring import Ring
 __all__ = [
     "Ring", "Op", "Sqe", "Pin", "uapi", "Chain", "Member", "Outcome",
     "UringError", "RingClosed", "RingForked", "NotDone", "SubmissionQueueFull",
-    "UnsupportedOperation", "UnsupportedFeature", "Cancelled", "ChainBroken", "LinkTimedOut",
+    "UnsupportedOperation", "UnsupportedFeature", "InvalidSetup", "Cancelled", "ChainBroken",
+    "LinkTimedOut", "SqeFlags", "CqeFlags", "SetupFlags", "EnterFlags", "Features", "Opcode",
+    "TimeoutFlags", "PollFlags", "CancelFlags", "RecvSendFlags",
     "EventLoop", "EventLoopPolicy", "new_event_loop", "run",
 ]
 

@@ -320,6 +320,7 @@ cdef class Sqe:
     cdef public object context
     cdef public object out
     cdef readonly bint sealed
+    cdef readonly tuple filenames   # the paths a path op was given, for its errors
 
     def __cinit__(self):
         memset(&self.s, 0, sizeof(u_sqe))
@@ -363,6 +364,12 @@ cdef class Sqe:
     def keep(self, obj):
         """Keep a Python object alive for the op's lifetime (a ctypes struct, a list)."""
         self._pins.append(obj)
+
+    def _add_filename(self, name) -> None:
+        """Remember a path the op works on (in argument order), so its OSError carries
+        `filename` (and `filename2`) as os.open's and os.rename's do."""
+        self._unsealed("filenames")
+        self.filenames = (name,) if self.filenames is None else self.filenames + (name,)
 
     @property
     def pins(self) -> list:
@@ -517,6 +524,8 @@ cdef class Op:
     cdef readonly int32_t fd
     cdef uint32_t length
     cdef int32_t buf_index   # public as .buf_index (READ_FIXED/WRITE_FIXED only)
+    cdef int32_t buf_table   # registered buffers when a fixed op was queued (-1: unknown)
+    cdef readonly tuple filenames   # the path op's paths (None for other ops)
     # The second 16 bytes of a CQE32 completion (uring_cmd results), latest CQE's.
     cdef uint64_t big0
     cdef uint64_t big1
@@ -531,6 +540,14 @@ cdef class Op:
         """The registered buffer a READ_FIXED/WRITE_FIXED op uses; -1 for other ops."""
         if self.opcode == OP_READ_FIXED or self.opcode == OP_WRITE_FIXED:
             return self.buf_index
+        return -1
+
+    @property
+    def buf_table_size(self) -> int:
+        """How many buffers the ring had registered when this READ_FIXED/WRITE_FIXED op was
+        queued (-1: unknown, or another opcode): lets an EFAULT name what was there."""
+        if self.opcode == OP_READ_FIXED or self.opcode == OP_WRITE_FIXED:
+            return self.buf_table
         return -1
 
     cdef inline void _release_pins(self):
@@ -743,6 +760,10 @@ cdef class RingCore:
     # IORING_REGISTER_RING_FDS: the index enter uses instead of the fd, from that thread
     cdef int reg_index
     cdef long reg_thread
+    # The registered-buffer table as (address, length) pairs, mirrored by register.py so a
+    # READ_FIXED/WRITE_FIXED outside it is refused at queue time (-1: not known).
+    cdef uint64_t *fixed_spans
+    cdef int32_t fixed_count
 
     def __cinit__(self):
         self.fd = -1
@@ -753,6 +774,8 @@ cdef class RingCore:
         self.cq_ring_ptr = NULL
         self.sqes = NULL
         self.reg_index = -1
+        self.fixed_spans = NULL
+        self.fixed_count = 0
         self.msg_wake_ok = True
         self.sync_cancel_ok = True
         self.close_timeout = 5.0
@@ -1074,6 +1097,9 @@ cdef class RingCore:
         if sqe.big and not self.sqe_shift:
             raise _errors.UnsupportedFeature(
                 f"{_errors.opcode_name(sqe.s.opcode)} needs a 128-byte SQE: create the ring with IORING_SETUP_SQE128")
+        cdef bint fixed = sqe.s.opcode == OP_READ_FIXED or sqe.s.opcode == OP_WRITE_FIXED
+        if fixed:
+            self._check_fixed(sqe.s.buf_index, sqe.s.addr, sqe.s.len)
         cdef u_sqe *dst = self._next_sqe()
         memcpy(dst, &sqe.s, 64)
         if self.sqe_shift:
@@ -1086,14 +1112,61 @@ cdef class RingCore:
         op.callback = callback
         op.out = sqe.out
         op.fd = sqe.s.fd
-        if sqe.s.opcode == OP_READ_FIXED or sqe.s.opcode == OP_WRITE_FIXED:
+        if fixed:
             op.buf_index = sqe.s.buf_index   # for errors naming the registered buffer
+            op.buf_table = self.fixed_count
+        if sqe.filenames is not None:
+            op.filenames = sqe.filenames
         # Only a regular (non-direct) fd lands in our process's table and can leak.
         op.creates_fd = ((sqe.s.opcode == OP_ACCEPT or sqe.s.opcode == OP_OPENAT or
                           sqe.s.opcode == OP_OPENAT2 or sqe.s.opcode == OP_SOCKET) and sqe.s.file_index == 0) \
             or sqe.s.opcode == OP_FIXED_FD_INSTALL
         op.discarded_fd = -1
         return op
+
+    cdef int _check_fixed(self, uint32_t index, uint64_t addr, uint64_t length) except -1:
+        """Refuse a READ_FIXED/WRITE_FIXED the kernel would fail with a bare EFAULT."""
+        cdef uint64_t start, size
+        if self.fixed_count < 0:
+            return 0
+        if index >= <uint32_t>self.fixed_count:
+            raise ValueError(f"buf_index {index} is not a registered buffer: this ring has "
+                             f"{self.fixed_count} registered buffer(s) (Ring.register_buffers)")
+        start = self.fixed_spans[2 * index]
+        size = self.fixed_spans[2 * index + 1]
+        if size == 0:
+            raise ValueError(f"registered buffer slot {index} is empty (of {self.fixed_count})")
+        if addr < start or addr - start > size or length > size - (addr - start):
+            raise ValueError(f"the {length} bytes at {addr:#x} lie outside registered buffer {index} "
+                             f"({size} bytes at {start:#x}): pass (a memoryview slice of) that buffer")
+        return 0
+
+    def _set_fixed_buffers(self, spans) -> None:
+        """Mirror the registered-buffer table: a list of (address, length), (0, 0) for an
+        empty slot; None when it is not known (registered behind register.py's back)."""
+        cdef Py_ssize_t i, n
+        cdef uint64_t *table = NULL
+        if spans is None:
+            self.fixed_count = -1
+            return
+        n = len(spans)
+        if n > 0x10000:
+            self.fixed_count = -1   # more than a u16 buf_index can name: leave it to the kernel
+            return
+        if n:
+            table = <uint64_t *>malloc(2 * n * sizeof(uint64_t))
+            if table == NULL:
+                raise MemoryError()
+            try:
+                for i in range(n):
+                    table[2 * i] = spans[i][0]
+                    table[2 * i + 1] = spans[i][1]
+            except BaseException:
+                free(table)
+                raise
+        free(self.fixed_spans)
+        self.fixed_spans = table
+        self.fixed_count = <int32_t>n
 
     def queue(self, Sqe sqe not None, *, callback=None, context=None, bint allow_skip_success=False):
         """Copy a prepared SQE into the SQ and return its Op (not yet submitted).
@@ -1169,6 +1242,12 @@ cdef class RingCore:
         if nbytes > <int64_t>4294967295LL:
             PyBuffer_Release(&view)
             raise ValueError(f"nbytes={nbytes} exceeds the 32-bit SQE length")
+        if buf_index >= 0:
+            try:
+                self._check_fixed(buf_index, <uint64_t>view.buf, <uint64_t>nbytes)
+            except BaseException:
+                PyBuffer_Release(&view)
+                raise
         cdef u_sqe *sqe
         try:
             self._check()
@@ -1189,6 +1268,7 @@ cdef class RingCore:
         op.buf_index = buf_index
         if buf_index >= 0:
             sqe.buf_index = <uint16_t>buf_index
+            op.buf_table = self.fixed_count
         if callback is not None:
             op.callback = callback
         if context is not None:
@@ -1943,6 +2023,9 @@ cdef class RingCore:
                     ret = u_register(fd, opcode, ptr, nr)
                     err = errno
                 if ret >= 0:
+                    if opcode in (0, 1, 15, 16, 30):
+                        # A buffer table changed: unknown here until register.py mirrors it.
+                        self.fixed_count = -1
                     return ret
                 if err == EINTR:
                     PyErr_CheckSignals()
@@ -2113,6 +2196,8 @@ cdef class RingCore:
             self.slots = NULL
         free(self.gens)
         free(self.free_slots)
+        free(self.fixed_spans)
+        self.fixed_spans = NULL
         self._unmap_and_close()
 
 

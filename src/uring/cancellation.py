@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any, Iterable
 from uring import errors
 from uring._core import Op, Sqe
 from uring._uapi import SYNC_CANCEL_REG, CancelFlags, Opcode, RegisterOp, SqeFlags
-from uring.ops.cancel import cancel64 as _cancel64_sqe, cancel_fd as _cancel_fd_sqe, check_cancel_flags, user_data_of
-from uring.ops.timeout import timeout_remove as _timeout_remove_sqe
+from uring.ops.cancels import cancel64 as _cancel64_sqe, cancel_fd as _cancel_fd_sqe, check_cancel_flags, user_data_of
+from uring.ops.timeouts import timeout_remove as _timeout_remove_sqe
 
 if TYPE_CHECKING:
     from uring.chain import Chain, Member
@@ -65,10 +65,12 @@ class _Unmark:
     __slots__ = ("target",)
 
     def __init__(self, target: Op) -> None:
-        self.target = target
+        self.target: Op | None = target
 
     def __call__(self, op: Op, res: int, flags: int) -> None:
         target = self.target
+        if target is None:
+            return
         if res == -errno.ENOENT and not target.done and target.cancel_reason is errors.Cancelled:
             target.cancel_reason = None
         self.target = None
@@ -158,7 +160,7 @@ class CancelMixin:
         _common_sqe_fields(sqe, fields)
         # An Op given as the target is the one op with its user_data: no need to search.
         targets = [known] if known is not None else self._cancel_targets(user_data, fd, flags, opcode)
-        op = self.queue(sqe)
+        op = self.queue(sqe)  # type: ignore[attr-defined]
         marked = self._mark(targets)
         if len(marked) == 1 and not flags & (_ALL | _ANY):
             op.callback = _Unmark(marked[0])
@@ -169,7 +171,7 @@ class CancelMixin:
         -ENOENT or -EALREADY, and the removed timeout ends -ECANCELED, marked Cancelled."""
         sqe = _common_sqe_fields(_timeout_remove_sqe(user_data, flags), fields)
         targets = self._cancel_targets(user_data_of(user_data), None, 0, None)
-        op = self.queue(sqe)
+        op = self.queue(sqe)  # type: ignore[attr-defined]
         self._mark(targets)
         return op
 

@@ -45,7 +45,7 @@ from uring._core import Op, RingCore, Sqe
 from uring._uapi import Opcode, SqeFlags, TimeoutFlags
 from uring.ops import _common
 from uring.ops.rw import nop as _nop_sqe
-from uring.ops.timeout import (TimeSpec, link_timeout as _link_timeout_sqe, timeout as _timeout_sqe,
+from uring.ops.timeouts import (TimeSpec, link_timeout as _link_timeout_sqe, timeout as _timeout_sqe,
                                timeout_remove as _timeout_remove_sqe, timeout_update as _timeout_update_sqe)
 
 __all__ = ["ChainMixin", "Chain", "Member", "Outcome", "ChainState", "Node"]
@@ -283,7 +283,7 @@ class ChainState:
         for k in unexplained:
             failed_before = [j for j in members if j < k and (result[j] in _FAILURES or j in unexplained)]
             soft_before = any(not nodes[j].hard for j in failed_before)
-            after = any(nodes[j].res is not None and nodes[j].res < 0 and nodes[j].res != _ECANCELED
+            after = any((jres := nodes[j].res) is not None and jres < 0 and jres != _ECANCELED
                         and result[j] == Outcome.FAILED for j in members if j > k)
             # Just after a soft-linked success whose size we cannot check: that one was short
             # (the member never ran) rather than this one cancelled while running.
@@ -814,7 +814,7 @@ class Chain:
     def _cut_running(self) -> None:
         """Past the deadline: cancel every member not finished. Only the running one can be
         found; a waiting one answers -ENOENT and is cut when it starts, if it ever does."""
-        from uring.ops.cancel import cancel as _cancel_sqe
+        from uring.ops.cancels import cancel as _cancel_sqe
         ring = self.ring
         state = self._state
         assert state is not None
@@ -831,7 +831,7 @@ class Chain:
         self._inferring = True
         try:
             if _SKIPPED_TAKES_RES:
-                self.ring._complete_skipped(op, res)  # type: ignore[call-arg]
+                self.ring._complete_skipped(op, res)
             else:
                 self.ring._complete_skipped(op)
         finally:

@@ -11,7 +11,7 @@ from typing import Any
 
 __all__ = [
     "UringError", "RingClosed", "RingForked", "NotDone", "SubmissionQueueFull",
-    "UnsupportedOperation", "UnsupportedFeature", "Cancelled", "ChainBroken",
+    "UnsupportedOperation", "UnsupportedFeature", "InvalidSetup", "Cancelled", "ChainBroken",
     "LinkTimedOut", "error_for", "opcode_name", "seconds",
 ]
 
@@ -46,6 +46,11 @@ class UnsupportedOperation(UringError, NotImplementedError):
 
 class UnsupportedFeature(UringError, NotImplementedError):
     """The running kernel lacks a setup flag, feature or register operation."""
+
+
+class InvalidSetup(UringError, ValueError):
+    """Ring parameters the kernel would refuse (sizes beyond its limits), caught before
+    io_uring_setup so the message can name the limit."""
 
 
 class Cancelled(OSError):
@@ -85,7 +90,7 @@ def _flag_names(flags: int) -> str:
     return "|".join(names) or "0"
 
 
-def setup_error(err: int, flags: int) -> OSError | UringError:
+def setup_error(err: int, flags: int) -> Exception:
     """io_uring_setup failed: say why in words a user can act on."""
     if err == _errno.EPERM:
         return PermissionError(err, "io_uring_setup refused (EPERM): io_uring is disabled here "
@@ -99,7 +104,7 @@ def setup_error(err: int, flags: int) -> OSError | UringError:
     return OSError(err, f"io_uring_setup: {os.strerror(err)}")
 
 
-def enter_error(err: int) -> OSError | UringError:
+def enter_error(err: int) -> Exception:
     if err == _errno.EEXIST:
         return RuntimeError("io_uring_enter: EEXIST: a SINGLE_ISSUER/DEFER_TASKRUN ring may only be "
                             "driven by the thread that created it")
@@ -109,15 +114,36 @@ def enter_error(err: int) -> OSError | UringError:
 
 
 def error_for(err: int, op: Any = None) -> OSError:
-    """The exception for an op that completed with -err."""
+    """The exception for an op that completed with -err: the OSError subclass Python picks
+    for the errno, carrying the op's paths as `filename`/`filename2` (as os.open and
+    os.rename do) and, for a fixed-buffer op's EFAULT, what was registered."""
     if err == _errno.ECANCELED and op is not None:
         why = getattr(op, "cancel_reason", None)
         if why is not None:
             return why(err, os.strerror(err))
-    exc = OSError(err, os.strerror(err))
+    message = os.strerror(err)
+    names = getattr(op, "filenames", None)
+    if err == _errno.EFAULT and getattr(op, "buf_index", -1) >= 0:
+        message = _fixed_buffer_fault(op, message)
+    if names:
+        exc = OSError(err, message, names[0], None, *names[1:2])
+    else:
+        exc = OSError(err, message)
     if op is not None:
         exc.op = op  # type: ignore[attr-defined]
     return exc
+
+
+def _fixed_buffer_fault(op: Any, message: str) -> str:
+    index, table = op.buf_index, op.buf_table_size
+    if table < 0:
+        known = "the registered table was not known"
+    elif index >= table:
+        known = f"only {table} buffer(s) were registered"
+    else:
+        known = f"{table} buffer(s) were registered"
+    return (f"{message}: registered buffer {index} ({known} when the op was queued; "
+            "the memory must lie inside that registered buffer)")
 
 
 def seconds(timeout: float | int | timedelta) -> float:

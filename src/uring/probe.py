@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import functools
 import platform
+from typing import Any
 from dataclasses import dataclass, field
 
 from uring._uapi import Features, Opcode, SetupFlags
@@ -29,6 +30,7 @@ def setup_flag_supported(flag: int) -> bool | None:
     """Whether io_uring_setup accepts `flag` (None: cannot be tried without resources)."""
     from uring._core import RingCore
     flag = SetupFlags(flag)
+    kwargs: dict[str, Any]
     if flag in _NEEDS_ARGS:
         if flag == SetupFlags.CQSIZE:
             kwargs = {"cq_entries": 8}
@@ -75,7 +77,7 @@ class Probe:
             "setup_flags": {f"IORING_SETUP_{f.name}": ok for f, ok in self.setup_flags.items()},
             "opcodes": [
                 {"name": f"IORING_OP_{op.name}", "number": int(op), "supported": ok,
-                 "helper": (HELPERS.get(int(op)) or [None])[0],
+                 "helper": next(iter(HELPERS.get(int(op), [])), None),
                  "helpers": HELPERS.get(int(op), [])}
                 for op, ok in self.opcodes.items()
             ],

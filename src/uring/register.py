@@ -30,7 +30,7 @@ import struct
 import threading
 import time
 from enum import IntEnum
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from uring._core import Pin
 from uring._uapi import (
@@ -200,9 +200,10 @@ def _register_error(ring: Any, op: int, exc: OSError) -> Exception:
         need = _ADDED_IN.get(op)
         since = f" (added in Linux {need[0]}.{need[1]})" if need else ""
         return UnsupportedFeature(f"{name} unsupported on Linux {kernel_release()}{since}")
-    hint = _HINTS.get((op, exc.errno))
-    message = f"{name}: {exc.strerror or os.strerror(exc.errno)}"
-    return OSError(exc.errno, f"{message} ({hint})" if hint else message)
+    err = exc.errno or 0
+    hint = _HINTS.get((op, err))
+    message = f"{name}: {exc.strerror or os.strerror(err)}"
+    return OSError(err, f"{message} ({hint})" if hint else message)
 
 
 def _call(ring: Any, op: int, arg: Any = None, nr: int = 0) -> int:
@@ -281,7 +282,7 @@ def _address(keep: list, data: Any) -> int:
 def _pin_buffers(buffers: Any) -> list:
     """One writable Pin per buffer (None for an empty slot), checked against the kernel's
     1 byte..1 GiB rule."""
-    pins = []
+    pins: list[Pin | None] = []
     for i, buf in enumerate(_sequence(buffers, "buffers")):
         if buf is None:
             pins.append(None)
@@ -315,15 +316,33 @@ def _check_slots(off: int, count: int, table: int, what: str) -> None:
                          f"table of {table}")
 
 
-class RegisterMixin:
+if TYPE_CHECKING:  # the mixin's methods run on a Ring, whose core provides these
+    from uring._core import RingCore as _Core
+else:
+    _Core = object
+
+
+class RegisterMixin(_Core):
     """io_uring_register(2) operations; mixed into Ring. Names are liburing's without the
     ``io_uring_`` prefix, arguments in liburing's order minus the ring."""
 
     # Per-instance state, assigned (never mutated in place) by the methods below.
-    _buffer_pins: tuple = ()             # one Pin or None per registered-buffer slot
+    _buffer_table: tuple = ()            # one Pin or None per registered-buffer slot
     _file_slots: int = 0                 # size of the fixed-file table (0: none)
     _ring_fd_index: int | None = None
     _ring_fd_owner: tuple | None = None  # (pid, thread id) that registered it
+
+    @property
+    def _buffer_pins(self) -> tuple:
+        return self._buffer_table
+
+    @_buffer_pins.setter
+    def _buffer_pins(self, pins: tuple) -> None:
+        # The core mirrors the table as address spans, so a READ_FIXED/WRITE_FIXED outside
+        # it is refused at queue time with the index and table size instead of a bare EFAULT.
+        self._buffer_table = pins
+        spans = [(0, 0) if p is None else (p.addr, p.nbytes) for p in pins]
+        self._set_fixed_buffers(spans)
 
     # -- fixed files ------------------------------------------------------------------
 
@@ -671,7 +690,7 @@ class RegisterMixin:
             except (OSError, RuntimeError):
                 pass  # closing must not fail over a best-effort cleanup
         try:
-            super().close(timeout=timeout)  # type: ignore[misc]
+            super().close(timeout=timeout)
         finally:
             if self.fd < 0:  # really closed (a close requested from a callback finishes later)
                 # The kernel dropped its tables with the ring; nothing can touch the buffers.

@@ -4,23 +4,26 @@ and diagnosis of setup failures. Ring memory and syscalls live in the compiled c
 from __future__ import annotations
 
 import errno
-import inspect
 from datetime import timedelta
-from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
-from uring import ops as _ops
 from uring._core import Op, RingCore, Sqe
+from uring._ring_methods import RingMethods
 from uring._uapi import SetupFlags
 from uring.cancellation import CancelMixin
 from uring.chain import ChainMixin
-from uring.errors import UnsupportedFeature, kernel_release, seconds
+from uring.errors import InvalidSetup, UnsupportedFeature, kernel_release, seconds
 from uring.register import RegisterMixin
 
 __all__ = ["Ring"]
 
 
-class Ring(ChainMixin, CancelMixin, RegisterMixin, RingCore):
+# The kernel's limits (io_uring/io_uring.h): IORING_MAX_ENTRIES, IORING_MAX_CQ_ENTRIES.
+MAX_SQ_ENTRIES = 32768
+MAX_CQ_ENTRIES = 2 * MAX_SQ_ENTRIES
+
+
+class Ring(ChainMixin, CancelMixin, RegisterMixin, RingCore, RingMethods):
     """An io_uring instance.
 
     >>> with Ring(64) as ring:
@@ -32,8 +35,9 @@ class Ring(ChainMixin, CancelMixin, RegisterMixin, RingCore):
 
     Every prep helper in `uring.ops` is also a method that queues its SQE and returns the
     Op: ``ring.openat(AT_FDCWD, "f", os.O_RDONLY)``, with the common SQE fields
-    (sqe_flags, ioprio, personality, buf_group, file_index, context) as keyword
-    arguments wherever the helper has no parameter of the same name.
+    (sqe_flags, ioprio, personality, buf_group, file_index) and the queue's context and
+    callback as keyword arguments wherever the helper has no parameter of the same name
+    (generated into uring._ring_methods, so help() and type checkers see them).
     Nothing reaches the kernel until submit()/submit_and_wait()/wait_for().
 
     Thread safety: every touch of ring memory happens with the GIL held and never calls
@@ -51,6 +55,7 @@ class Ring(ChainMixin, CancelMixin, RegisterMixin, RingCore):
         known = sum(int(f) for f in SetupFlags)  # a plain int: ~IntFlag stays within known bits
         if flags & ~known:
             raise ValueError(f"unknown IORING_SETUP bits {flags & ~known:#x}")
+        _check_sizes(entries, cq_entries, flags)
         try:
             super().__init__(entries, flags=flags, cq_entries=cq_entries, sq_thread_cpu=sq_thread_cpu,
                              sq_thread_idle=sq_thread_idle, wq_fd=wq_fd, no_sqarray=no_sqarray)
@@ -109,6 +114,38 @@ class Ring(ChainMixin, CancelMixin, RegisterMixin, RingCore):
         from uring.probe import probe
         return probe(self)
 
+    def stat(self):
+        """This ring as the kernel sees it (/proc/self/fdinfo): a uring.stat.RingStat."""
+        from uring.stat import ring_stat
+        return ring_stat(self.fd)
+
+
+def _check_sizes(entries: int, cq_entries: int | None, flags: int) -> None:
+    """Refuse the sizes io_uring_setup would answer with a bare EINVAL, naming the limit
+    (with IORING_SETUP_CLAMP the kernel clamps the CQ size instead)."""
+    if entries < 1 or entries > MAX_SQ_ENTRIES:
+        raise InvalidSetup(f"entries must be in 1..{MAX_SQ_ENTRIES} (IORING_MAX_ENTRIES), got {entries}")
+    if cq_entries is None:
+        return
+    if not isinstance(cq_entries, int) or isinstance(cq_entries, bool):
+        raise TypeError(f"cq_entries must be an int, got {type(cq_entries).__name__}")
+    if cq_entries < 1:
+        raise InvalidSetup(f"cq_entries must be >= 1, got {cq_entries}")
+    if cq_entries > MAX_CQ_ENTRIES:
+        if not flags & SetupFlags.CLAMP:
+            raise InvalidSetup(
+                f"cq_entries must be <= {MAX_CQ_ENTRIES} (IORING_MAX_CQ_ENTRIES, twice the {MAX_SQ_ENTRIES} "
+                f"SQ limit IORING_MAX_ENTRIES; IORING_SETUP_CLAMP clamps instead), got {cq_entries}")
+        cq_entries = MAX_CQ_ENTRIES
+    # The kernel rounds both up to powers of two and wants the CQ at least as large as the SQ.
+    if _pow2(cq_entries) < _pow2(entries):
+        raise InvalidSetup(f"cq_entries ({cq_entries}) must be >= entries ({entries}): the CQ "
+                           "cannot be smaller than the SQ")
+
+
+def _pow2(n: int) -> int:
+    return 1 << (n - 1).bit_length()
+
 
 def _unsupported_setup_flag(flags: int):
     """Find which requested setup flag the kernel rejects, by trial setups of each alone."""
@@ -117,38 +154,3 @@ def _unsupported_setup_flag(flags: int):
         if flags & flag and not setup_flag_supported(flag):
             return flag
     return None
-
-
-_COMMON_FIELDS = ("sqe_flags", "ioprio", "personality", "buf_group", "file_index", "context")
-
-
-def _method(name: str, fn: Callable[..., Sqe]) -> Callable[..., Op]:
-    # A helper's own parameters win (openat's flags are open flags, openat_direct's
-    # file_index is its slot); the common SQE fields take the names it does not use.
-    own = set(inspect.signature(fn).parameters)
-    common_names = tuple(n for n in _COMMON_FIELDS if n not in own)
-
-    @wraps(fn)
-    def method(self: Ring, *args: Any, **kwargs: Any) -> Op:
-        common = {n: kwargs.pop(n) for n in common_names if n in kwargs}
-        sqe = fn(*args, **kwargs)
-        if common:
-            if "sqe_flags" in common:
-                common["flags"] = common.pop("sqe_flags")
-            sqe.set(**common)
-        return self.queue(sqe)
-
-    method.__doc__ = (fn.__doc__ or "") + (
-        "\n\nQueues the SQE on this ring and returns its Op. Keyword arguments "
-        f"{', '.join(common_names)} set the common SQE fields (sqe_flags: IOSQE_* bits).")
-    return method
-
-
-def _install_prep_methods(cls: type, helpers: dict[str, Callable[..., Sqe]]) -> None:
-    for name, fn in helpers.items():
-        if any(name in klass.__dict__ for klass in cls.__mro__):
-            continue  # the compiled fast paths (nop, read, write, ...) win
-        setattr(cls, name, _method(name, fn))
-
-
-_install_prep_methods(Ring, _ops.helpers())

@@ -143,3 +143,109 @@ def test_cli_cp_errors(tmp_path, fd_guard, capsys):
         _parse(["cp", "a", "b", "--qd", "0"])
     with pytest.raises(SystemExit):
         _parse(["cp", "a", "b", "--chunk", "lots"])
+
+
+# -- the splice and O_DIRECT engines, the automatic choice, progress --------------------------
+
+BLOCK = 4096
+
+
+@pytest.mark.parametrize("mode", ["splice", "direct", "buffered"])
+@pytest.mark.parametrize("size", [0, 1, BLOCK - 1, BLOCK, 3 * BLOCK + 5, 64 * BLOCK, 300 * BLOCK + 17])
+def test_each_engine_copies_exactly(tmp_path, fd_guard, mode, size):
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    data = pattern(size)
+    src.write_bytes(data)
+    dst.write_bytes(b"z" * (size + 3 * BLOCK))       # longer: must be cut to the source
+    seen = []
+    assert copyfile(src, dst, mode=mode, qd=3, chunk=16 * BLOCK, progress=seen.append) == size
+    assert dst.read_bytes() == data
+    assert seen == sorted(seen) and (not seen or seen[-1] == size)
+
+
+@pytest.mark.parametrize("mode", ["splice", "direct"])
+def test_engines_between_fds_and_with_fsync(tmp_path, fd_guard, mode):
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    data = pattern(50 * BLOCK + 100)
+    src.write_bytes(data)
+    dst.write_bytes(b"x" * (80 * BLOCK))
+    s, d = os.open(src, os.O_RDONLY), os.open(dst, os.O_RDWR)
+    try:
+        assert copyfile(s, d, mode=mode, fsync=True) == len(data)
+        assert os.get_blocking(d) and not os.fstat(d).st_size > len(data)
+    finally:
+        os.close(s)
+        os.close(d)
+    assert dst.read_bytes() == data
+
+
+def test_splice_falls_back_for_files_that_cannot_splice(tmp_path, fd_guard):
+    dst = tmp_path / "stat"
+    assert copyfile("/proc/self/stat", dst, mode="splice") == len(dst.read_bytes()) > 0
+
+
+def test_unknown_mode(tmp_path):
+    (tmp_path / "s").write_bytes(b"x")
+    with pytest.raises(ValueError, match="mode"):
+        copyfile(tmp_path / "s", tmp_path / "d", mode="teleport")
+
+
+def test_automatic_choice_protects_the_page_cache(tmp_path, fd_guard, monkeypatch):
+    from uring import copy as copy_mod
+    size = 256 * BLOCK
+    src = tmp_path / "src"
+    src.write_bytes(pattern(size))
+    fd = os.open(src, os.O_RDONLY)
+    memory = [8 * size]
+    monkeypatch.setattr(copy_mod, "_available_memory", lambda: memory[0])
+    try:
+        os.read(fd, size)
+        assert copy_mod.cached_fraction(fd) == 1.0
+        assert copy_mod.choose_mode(fd) == "splice"            # small: never direct
+        monkeypatch.setattr(copy_mod, "DIRECT_MIN_SIZE", BLOCK)
+        memory[0] = 4 * size
+        assert copy_mod.choose_mode(fd) == "splice"            # a quarter of memory, cached
+        memory[0] = size
+        assert copy_mod.choose_mode(fd) == "direct"            # larger than half the memory
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        if copy_mod.cached_fraction(fd) >= 0.5:
+            pytest.skip("this filesystem keeps the pages after POSIX_FADV_DONTNEED")
+        memory[0] = 4 * size
+        assert copy_mod.choose_mode(fd) == "direct"            # a quarter of memory, cold
+        memory[0] = 16 * size
+        assert copy_mod.choose_mode(fd) == "splice"            # cold but small for this machine
+        assert copy_mod.cached_fraction(fd, 0) is None         # nothing to map
+    finally:
+        os.close(fd)
+
+
+def test_progress_bar_line():
+    import io
+    now = [100.0]
+    out = io.StringIO()
+    bar = cp_cmd.ProgressBar(4 << 20, out, width=10, interval=0.5, clock=lambda: now[0])
+    now[0] = 101.0
+    bar(1 << 20)
+    assert out.getvalue() == "\r[##........] 1.0 MiB / 4.0 MiB  1.0 MiB/s  ETA 3s\x1b[K"
+    now[0] = 101.2
+    bar(2 << 20)                                              # within the interval: no redraw
+    assert out.getvalue().count("\r") == 1
+    now[0] = 102.0
+    bar.done = 4 << 20
+    bar.finish()
+    assert out.getvalue().endswith("[##########] 4.0 MiB / 4.0 MiB  2.0 MiB/s  2.0s\x1b[K\n")
+
+
+def test_cli_cp_modes_and_progress(tmp_path, fd_guard, capsys):
+    src = tmp_path / "src"
+    data = pattern(40 * BLOCK + 1)
+    src.write_bytes(data)
+    for mode in ("splice", "direct", "buffered", "auto"):
+        dst = tmp_path / f"dst-{mode}"
+        assert cp_cmd.run(_parse(["cp", str(src), str(dst), "--mode", mode, "--progress", "-v"])) == 0
+        assert dst.read_bytes() == data
+        captured = capsys.readouterr()
+        assert f"{len(data)} bytes" in captured.out
+        assert captured.out.rstrip().endswith(", splice)" if mode == "auto" else f", {mode})")
+        assert "[##############################]" in captured.err and "ETA" not in captured.err.splitlines()[-1]

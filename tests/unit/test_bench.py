@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +21,7 @@ RECORD_KEYS = {
 }
 
 needs_cc = pytest.mark.skipif(shutil.which(os.environ.get("CC", "cc")) is None,
-                              reason="no C compiler to build benchmarks/c/rawring.c")
+                              reason="no C compiler to build uring/_bench_c/rawring.c")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -130,7 +131,7 @@ def test_table_rows():
     lines = bench.format_table(results).splitlines()
     nop = next(line for line in lines if line.startswith("nop "))
     read = next(line for line in lines if line.startswith("read "))
-    assert nop.split()[:2] == ["nop", "5.50M"] and nop.split()[-1] == "NO"
+    assert nop.split()[:2] == ["nop", "5.50M"] and nop.split()[-1] == "missed"
     assert "0.46" in nop
     assert read.split()[:2] == ["read", "700.00k"] and read.split()[-1] == "yes"
     assert "1.17" in read
@@ -167,16 +168,39 @@ def test_missing_compiler_is_a_clear_error(tmp_path, monkeypatch):
 
 
 @needs_cc
-def test_rawring_built_once_per_source(tmp_path, monkeypatch):
+def test_rawring_built_once_per_source_into_the_cache(tmp_path, monkeypatch):
+    assert bench.rawring_source() == Path(bench.__file__).parent / "_bench_c" / "rawring.c"
     exe = bench.build_rawring()
-    assert os.access(exe, os.X_OK) and exe.parent.name == ".build"
+    assert os.access(exe, os.X_OK) and exe.parent == bench.build_cache_dir()
     assert bench.build_rawring() == exe
     src = tmp_path / "c" / "rawring.c"
     src.parent.mkdir()
     src.write_text("int main(void) { return 0; }\n")
     monkeypatch.setenv("URING_RAWRING_SRC", str(src))
+    monkeypatch.setenv("URING_BUILD_DIR", str(tmp_path / "build"))
     other = bench.build_rawring()
-    assert other != exe and other.parent == tmp_path / ".build"
+    assert other != exe and other.parent == tmp_path / "build"
+
+
+def test_no_compiler_still_runs_the_python_rows(tmp_path, monkeypatch, capsys):
+    src = tmp_path / "rawring.c"
+    src.write_text("int main(void) { return 0; }\n")
+    monkeypatch.setenv("URING_RAWRING_SRC", str(src))
+    monkeypatch.setenv("URING_BUILD_DIR", str(tmp_path / "build"))
+    monkeypatch.setenv("CC", "no-such-compiler-xyz")
+    assert bench_cmd.run(parse(["nop", "--seconds", "0.02", "--repeat", "1"])) == 0
+    out = capsys.readouterr().out
+    nop = next(line for line in out.splitlines() if line.startswith("nop "))
+    assert nop.split()[-1] == "n/a" and " - " in nop
+    assert "C baseline not measured" in out and "no C compiler" in out
+    rec = Result("nop", [5.0], []).to_json()
+    assert (rec["c_ops_per_sec"], rec["ratio_vs_c"], rec["meets_target"]) == (None, None, None)
+
+
+def test_table_explains_a_miss_of_one_short_round():
+    table = bench.format_table([Result("nop", [4e6], [12e6], seconds=1.0)])
+    assert "NO" not in table.split()
+    assert "nop: NOPs/s" in table and "missed (nop)" in table and "noise" in table
 
 
 def test_missing_input_file(tmp_path, capsys):

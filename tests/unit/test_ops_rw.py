@@ -87,8 +87,8 @@ CASES = [
      lambda s: golden(25, fd=-1, addr=pin(s), len=2 * mmap.PAGESIZE)),
     ("madvise64", lambda: ops.madvise64(_MAP, None, 4),
      lambda s: golden(25, fd=-1, off=2 * mmap.PAGESIZE, addr=pin(s), op_flags=4)),
-    ("madvise-read-only-buffer", lambda: ops.madvise(b"abc", 2, 1),
-     lambda s: golden(25, fd=-1, addr=pin(s), len=2, op_flags=1)),
+    ("madvise-read-only-buffer", lambda: ops.madvise(memoryview(_MAP).toreadonly(), mmap.PAGESIZE, 1),
+     lambda s: golden(25, fd=-1, addr=pin(s), len=mmap.PAGESIZE, op_flags=1)),
     ("ftruncate", lambda: ops.ftruncate(3, 12345), lambda s: golden(55, fd=3, off=12345)),
     # splice: fd_out in sqe->fd, off_out in sqe->off, off_in in splice_off_in (addr),
     # fd_in in splice_fd_in, flags in splice_flags.

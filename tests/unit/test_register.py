@@ -66,6 +66,9 @@ class FakeRing(RegisterMixin):
     def _use_registered_ring(self, index):
         self.enter_index = index
 
+    def _set_fixed_buffers(self, spans):
+        self.fixed_spans = spans  # the core's mirror of the buffer table
+
     def _register(self, opcode, arg=None, nr=0):
         if self.closed:
             raise RingClosed("the ring is closed")

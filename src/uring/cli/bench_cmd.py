@@ -9,8 +9,9 @@ from typing import Any
 __all__ = ["add_parser", "add_arguments", "run"]
 
 _DESCRIPTION = """\
-Measure the library against benchmarks/c/rawring.c (raw io_uring syscalls, compiled with
-`cc -O2`) and against plain Python (os.preadv / os.pread):
+Measure the library against rawring.c (raw io_uring syscalls, shipped with the package and
+compiled with `cc -O2` on first use into ~/.cache/uring-bench/build; without a compiler the
+C column is left out) and against plain Python (os.preadv / os.pread):
   nop     batches of 256 NOPs queued one by one from Python, one submit_and_wait each
   read    4 KiB random reads of a page-cached file, 64 in flight (also with a registered
           file + fixed buffers: result read_fixed)

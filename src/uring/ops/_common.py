@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import socket
 import struct
+import warnings
 from datetime import timedelta
-from typing import Any, Iterable, Sequence, Union
+from typing import Any, Callable, Iterable, Protocol, Sequence, TypeVar, Union, cast
 
 from uring._core import Pin, Sqe
 from uring._uapi import TIMESPEC
@@ -17,6 +19,7 @@ from uring.errors import seconds
 Buffer = Any  # any object exporting the buffer protocol (bytes, bytearray, memoryview, mmap, array)
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 Timeout = Union[float, int, timedelta]
+F = TypeVar("F", bound=Callable[..., Any])
 
 AT_FDCWD = -100
 _U32 = 0xFFFFFFFF
@@ -53,6 +56,17 @@ def check_int(value: int, name: str, low: int, high: int) -> int:
 
 def check_u32(value: int, name: str) -> int:
     return check_int(value, name, 0, _U32)
+
+
+class BufferGroup(Protocol):
+    """Anything naming a provided-buffer group by its `bgid` (a uring.bufring.BufferRing)."""
+    bgid: int
+
+
+def buffer_group(value: int | BufferGroup, name: str = "buf_group") -> int:
+    """A provided-buffer group id: an int in 0..65535, or a BufferRing (its bgid)."""
+    group: Any = getattr(value, "bgid", value)
+    return check_int(group, name, 0, 0xFFFF)
 
 
 def offset(value: int) -> int:
@@ -121,6 +135,7 @@ def path(s: Sqe, value: PathLike, name: str = "path") -> int:
         raise TypeError(f"{name} must be str, bytes or os.PathLike, got {type(value).__name__}") from None
     if b"\0" in raw:
         raise ValueError(f"{name} contains a NUL byte")
+    s._add_filename(os.fspath(value))  # the op's OSError names it as os.open's does
     return struct_bytes(s, raw + b"\0")
 
 
@@ -228,17 +243,58 @@ HELPERS: dict[int, list[str]] = {}
 _FUNCS: dict[str, Any] = {}
 
 
-def prep(*opcodes: int):
+# Keyword names that were renamed: old -> new (accepted with a DeprecationWarning).
+RENAMED = {"off": "offset"}
+
+
+def renamed_keywords(fn: Any) -> dict[str, str]:
+    """The old keyword names `fn` still accepts (those whose new name it takes)."""
+    params = inspect.signature(fn).parameters
+    return {old: new for old, new in RENAMED.items() if new in params and old not in params}
+
+
+def rename_keywords(name: str, kwargs: dict, renames: dict[str, str]) -> None:
+    """Move deprecated keywords in `kwargs` to their new names, warning once per call."""
+    for old, new in renames.items():
+        if old in kwargs:
+            if new in kwargs:
+                raise TypeError(f"{name}() got both {old}= and {new}=")
+            warnings.warn(f"{name}({old}=...) is deprecated: use {new}=", DeprecationWarning,
+                          stacklevel=3)
+            kwargs[new] = kwargs.pop(old)
+
+
+def accept_renamed(fn: F) -> F:
+    """Let `fn` take the deprecated keyword names of its parameters (see RENAMED); the
+    wrapper keeps fn's signature for help() and inspect."""
+    renames = renamed_keywords(fn)
+    if not renames:
+        return fn
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            rename_keywords(fn.__name__, kwargs, renames)
+        return fn(*args, **kwargs)
+    return cast(F, call)
+
+
+def prep(*opcodes: int) -> Callable[[F], F]:
     """Register a prep helper under the opcode(s) it fills."""
-    def register(fn):
+    def register(fn: F) -> F:
+        renames = renamed_keywords(fn)
+        name = fn.__name__
+
         @functools.wraps(fn)
-        def sealed(*args, **kwargs):
+        def sealed(*args: Any, **kwargs: Any) -> Sqe:
+            if kwargs and renames:
+                rename_keywords(name, kwargs, renames)
             # Sealed on the way out: the caller can no longer point the kernel elsewhere than
             # at what this helper pinned (a helper built on another finishes before sealing).
             return fn(*args, **kwargs)._seal()
         for opcode in opcodes:
-            HELPERS.setdefault(int(opcode), []).append(fn.__name__)
-        _FUNCS[fn.__name__] = sealed
-        sealed.unsealed = fn
-        return sealed
+            HELPERS.setdefault(int(opcode), []).append(name)
+        _FUNCS[name] = sealed
+        sealed.unsealed = fn  # type: ignore[attr-defined]
+        return cast(F, sealed)
     return register

@@ -481,14 +481,16 @@ class XattrValue:
     def decode(self, res: Union[int, Op]) -> bytes:
         """The value, given the op (its error is raised if it failed) or its CQE res."""
         if isinstance(res, Op):
-            res = res.result
-        elif _int(res, "res") < 0:
-            raise OSError(-res, os.strerror(-res))
-        if res > len(self.buffer):
+            n: int = res.result
+        else:
+            n = _int(res, "res")
+            if n < 0:
+                raise OSError(-n, os.strerror(-n))
+        if n > len(self.buffer):
             if self.buffer:
-                raise ValueError(f"res {res} exceeds the {len(self.buffer)}-byte value buffer")
+                raise ValueError(f"res {n} exceeds the {len(self.buffer)}-byte value buffer")
             return b""  # a size query: res is the length, nothing was read
-        return bytes(self.buffer[:res])
+        return bytes(self.buffer[:n])
 
     def __repr__(self) -> str:
         return f"<XattrValue size={len(self.buffer)}>"

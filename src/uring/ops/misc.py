@@ -14,7 +14,7 @@ from uring._uapi import (
     CQE_BUFFER_SHIFT, FUTEX_WAITV, IORING_FILE_INDEX_ALLOC, CqeFlags, MsgRingCommand, MsgRingFlags,
     Opcode, SqeFlags,
 )
-from uring.ops._common import Buffer, check_fd, check_u32, prep, sqe, struct_bytes
+from uring.ops._common import Buffer, BufferGroup, buffer_group, check_fd, check_u32, prep, sqe, struct_bytes
 from uring.ops._common import offset as _offset
 
 __all__ = [
@@ -304,23 +304,23 @@ def provide_buffers(buf: Buffer, len: int, nr: int, bgid: int, bid: int) -> Sqe:
 
 
 @prep(Opcode.REMOVE_BUFFERS)
-def remove_buffers(nr: int, bgid: int) -> Sqe:
+def remove_buffers(nr: int, bgid: int | BufferGroup) -> Sqe:
     """IORING_OP_REMOVE_BUFFERS: drop up to `nr` buffers of group `bgid`; completes with the
     number removed (-ENOENT if the group does not exist)."""
     s = sqe(Opcode.REMOVE_BUFFERS, _check_range(nr, "nr", 1, _U16))
-    s.buf_group = _check_range(bgid, "bgid", 0, _U16)
+    s.buf_group = buffer_group(bgid, "bgid")
     return s
 
 
 @prep(Opcode.READ_MULTISHOT)
-def read_multishot(fd: int, nbytes: int, offset: int, buf_group: int) -> Sqe:
+def read_multishot(fd: int, nbytes: int, offset: int, buf_group: int | BufferGroup) -> Sqe:
     """IORING_OP_READ_MULTISHOT: read repeatedly from a pollable file (pipe, socket, ...)
     into buffers picked from group `buf_group`, one CQE (F_MORE | F_BUFFER) per read, until
     EOF (res 0), an error or the group running dry (-ENOBUFS); the final CQE has no F_MORE.
     `nbytes` 0 reads up to a whole buffer each time; Linux 6.18 rejects any other value
     with -EINVAL (liburing keeps the argument for kernels that may accept it)."""
     s = sqe(Opcode.READ_MULTISHOT, check_fd(fd), 0, check_u32(nbytes, "nbytes"), _offset(offset))
-    s.buf_group = _check_range(buf_group, "buf_group", 0, _U16)
+    s.buf_group = buffer_group(buf_group)
     s.flags = SqeFlags.BUFFER_SELECT
     return s
 

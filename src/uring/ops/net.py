@@ -18,7 +18,8 @@ from uring._uapi import (
     SqeFlags,
 )
 from uring.ops._common import (
-    Buffer, check_fd, check_int, check_u32, decode_sockaddr, encode_address, iovecs, prep, sqe,
+    Buffer, BufferGroup, buffer_group, check_fd, check_int, check_u32, decode_sockaddr,
+    encode_address, iovecs, prep, sqe,
 )
 
 __all__ = [
@@ -69,8 +70,8 @@ def _buf_index(buf_index: int) -> int:
     return check_int(buf_index, "buf_index", 0, 0xFFFF)
 
 
-def _buf_group(buf_group: int) -> int:
-    return check_int(buf_group, "buf_group", 0, 0xFFFF)
+def _buf_group(buf_group: int | BufferGroup) -> int:
+    return buffer_group(buf_group)
 
 
 def _address(address: Any, family: int | None) -> bytes:
@@ -537,14 +538,14 @@ def recv(fd: int, buf: Buffer, flags: int = 0) -> Sqe:
     return s
 
 
-def _select(s: Sqe, buf_group: int) -> Sqe:
+def _select(s: Sqe, buf_group: int | BufferGroup) -> Sqe:
     s.buf_group = _buf_group(buf_group)
     s.flags |= SqeFlags.BUFFER_SELECT
     return s
 
 
 @prep(Opcode.RECV)
-def recv_select(fd: int, nbytes: int, flags: int = 0, *, buf_group: int) -> Sqe:
+def recv_select(fd: int, nbytes: int, flags: int = 0, *, buf_group: int | BufferGroup) -> Sqe:
     """IORING_OP_RECV into a buffer the kernel picks from group `buf_group` (at most
     `nbytes`, 0 for the whole buffer); the CQE carries F_BUFFER and the buffer id."""
     s = sqe(Opcode.RECV, check_fd(fd), 0, check_u32(nbytes, "nbytes"))
@@ -553,7 +554,7 @@ def recv_select(fd: int, nbytes: int, flags: int = 0, *, buf_group: int) -> Sqe:
 
 
 @prep(Opcode.RECV)
-def recv_multishot(fd: int, flags: int = 0, *, buf_group: int) -> Sqe:
+def recv_multishot(fd: int, flags: int = 0, *, buf_group: int | BufferGroup) -> Sqe:
     """IORING_OP_RECV with IORING_RECV_MULTISHOT: one CQE (F_MORE|F_BUFFER, buffer id) per
     receive into buffers of group `buf_group`, until EOF (res 0), an error, or the group
     running dry (-ENOBUFS); the final CQE lacks F_MORE."""
@@ -606,7 +607,7 @@ def recvmsg(fd: int, buffers: Sequence[Buffer], flags: int = 0, *, name_size: in
 
 
 @prep(Opcode.RECVMSG)
-def recvmsg_multishot(fd: int, flags: int, buf_group: int, name_size: int = 0,
+def recvmsg_multishot(fd: int, flags: int, buf_group: int | BufferGroup, name_size: int = 0,
                       control_size: int = 0) -> Sqe:
     """IORING_OP_RECVMSG with IORING_RECV_MULTISHOT: one CQE per message into buffers of
     group `buf_group`; each buffer starts with a struct io_uring_recvmsg_out header, the

@@ -54,7 +54,7 @@ def poll_multishot(fd: int, poll_mask: int) -> Sqe:
     """IORING_OP_POLL_ADD with IORING_POLL_ADD_MULTI: post a CQE (with F_MORE) for every
     readiness event until removed or failed; the final CQE comes without F_MORE. The
     F_MORE CQEs go to Op.callback, or pile up in Op.take_cqes()."""
-    s = poll_add.unsealed(fd, poll_mask)
+    s = poll_add.unsealed(fd, poll_mask)  # type: ignore[attr-defined]
     s.len = PollFlags.ADD_MULTI
     return s
 

@@ -3,9 +3,10 @@ fixed), fsync, sync_file_range, fallocate, fadvise, madvise, ftruncate, splice, 
 
 from __future__ import annotations
 
+import mmap
 from typing import Sequence
 
-from uring._core import Sqe
+from uring._core import Pin, Sqe
 from uring._uapi import SPLICE_F_FD_IN_FIXED, Opcode
 from uring.ops._common import Buffer, buffer, check_fd, check_int, check_u32, iovecs, prep, sqe
 # Several helpers take a parameter named `offset` (liburing's name): keep the encoder apart.
@@ -37,6 +38,7 @@ SPLICE_F_MORE = 0x04
 SPLICE_F_GIFT = 0x08
 
 _LOFF_MAX = 0x7FFFFFFFFFFFFFFF
+PAGESIZE = mmap.PAGESIZE
 
 
 def _loff(value: int, name: str) -> int:
@@ -60,95 +62,95 @@ def nop() -> Sqe:
 
 
 @prep(Opcode.READ)
-def read(fd: int, buf: Buffer, nbytes: int | None = None, off: int = 0) -> Sqe:
+def read(fd: int, buf: Buffer, nbytes: int | None = None, offset: int = 0) -> Sqe:
     """IORING_OP_READ: pread into a writable buffer (nbytes defaults to len(buf));
-    off=-1 reads at the file position and advances it."""
+    offset=-1 reads at the file position and advances it."""
     s = sqe(Opcode.READ, check_fd(fd))
-    s.off = _file_offset(off)
+    s.off = _file_offset(offset)
     s.addr, s.len = buffer(s, buf, nbytes, writable=True)
     return s
 
 
 @prep(Opcode.WRITE)
-def write(fd: int, buf: Buffer, nbytes: int | None = None, off: int = 0) -> Sqe:
-    """IORING_OP_WRITE: pwrite from a bytes-like buffer; off=-1 writes at the file
+def write(fd: int, buf: Buffer, nbytes: int | None = None, offset: int = 0) -> Sqe:
+    """IORING_OP_WRITE: pwrite from a bytes-like buffer; offset=-1 writes at the file
     position and advances it."""
     s = sqe(Opcode.WRITE, check_fd(fd))
-    s.off = _file_offset(off)
+    s.off = _file_offset(offset)
     s.addr, s.len = buffer(s, buf, nbytes, writable=False)
     return s
 
 
-def _vectored(opcode: int, fd: int, buffers: Sequence[Buffer], off: int, flags: int,
+def _vectored(opcode: int, fd: int, buffers: Sequence[Buffer], offset: int, flags: int,
               writable: bool) -> Sqe:
     s = sqe(opcode, check_fd(fd))
-    s.off = _file_offset(off)
+    s.off = _file_offset(offset)
     s.op_flags = check_u32(flags, "flags")
     s.addr, s.len = iovecs(s, buffers, writable=writable)
     return s
 
 
 @prep(Opcode.READV)
-def readv(fd: int, buffers: Sequence[Buffer], off: int = 0) -> Sqe:
+def readv(fd: int, buffers: Sequence[Buffer], offset: int = 0) -> Sqe:
     """IORING_OP_READV: preadv into a list of writable buffers."""
-    return _vectored(Opcode.READV, fd, buffers, off, 0, True)
+    return _vectored(Opcode.READV, fd, buffers, offset, 0, True)
 
 
 @prep(Opcode.READV)
-def readv2(fd: int, buffers: Sequence[Buffer], off: int = 0, flags: int = 0) -> Sqe:
+def readv2(fd: int, buffers: Sequence[Buffer], offset: int = 0, flags: int = 0) -> Sqe:
     """IORING_OP_READV with preadv2 RWF_* flags."""
-    return _vectored(Opcode.READV, fd, buffers, off, flags, True)
+    return _vectored(Opcode.READV, fd, buffers, offset, flags, True)
 
 
 @prep(Opcode.WRITEV)
-def writev(fd: int, buffers: Sequence[Buffer], off: int = 0) -> Sqe:
+def writev(fd: int, buffers: Sequence[Buffer], offset: int = 0) -> Sqe:
     """IORING_OP_WRITEV: pwritev from a list of buffers."""
-    return _vectored(Opcode.WRITEV, fd, buffers, off, 0, False)
+    return _vectored(Opcode.WRITEV, fd, buffers, offset, 0, False)
 
 
 @prep(Opcode.WRITEV)
-def writev2(fd: int, buffers: Sequence[Buffer], off: int = 0, flags: int = 0) -> Sqe:
+def writev2(fd: int, buffers: Sequence[Buffer], offset: int = 0, flags: int = 0) -> Sqe:
     """IORING_OP_WRITEV with pwritev2 RWF_* flags."""
-    return _vectored(Opcode.WRITEV, fd, buffers, off, flags, False)
+    return _vectored(Opcode.WRITEV, fd, buffers, offset, flags, False)
 
 
-def _fixed(opcode: int, fd: int, buf: Buffer, nbytes: int | None, off: int, buf_index: int,
+def _fixed(opcode: int, fd: int, buf: Buffer, nbytes: int | None, offset: int, buf_index: int,
            writable: bool) -> Sqe:
     s = sqe(opcode, check_fd(fd))
-    s.off = _file_offset(off)
+    s.off = _file_offset(offset)
     s.buf_index = _buf_index(buf_index)
     s.addr, s.len = buffer(s, buf, nbytes, writable=writable)
     return s
 
 
 @prep(Opcode.READ_FIXED)
-def read_fixed(fd: int, buf: Buffer, nbytes: int | None, off: int, buf_index: int) -> Sqe:
+def read_fixed(fd: int, buf: Buffer, nbytes: int | None, offset: int, buf_index: int) -> Sqe:
     """IORING_OP_READ_FIXED into `buf`, which must lie inside registered buffer
     `buf_index` (a memoryview slice of the registered object does)."""
-    return _fixed(Opcode.READ_FIXED, fd, buf, nbytes, off, buf_index, True)
+    return _fixed(Opcode.READ_FIXED, fd, buf, nbytes, offset, buf_index, True)
 
 
 @prep(Opcode.WRITE_FIXED)
-def write_fixed(fd: int, buf: Buffer, nbytes: int | None, off: int, buf_index: int) -> Sqe:
+def write_fixed(fd: int, buf: Buffer, nbytes: int | None, offset: int, buf_index: int) -> Sqe:
     """IORING_OP_WRITE_FIXED from `buf`, which must lie inside registered buffer
     `buf_index`."""
-    return _fixed(Opcode.WRITE_FIXED, fd, buf, nbytes, off, buf_index, False)
+    return _fixed(Opcode.WRITE_FIXED, fd, buf, nbytes, offset, buf_index, False)
 
 
 @prep(Opcode.READV_FIXED)
-def readv_fixed(fd: int, buffers: Sequence[Buffer], off: int, flags: int, buf_index: int) -> Sqe:
+def readv_fixed(fd: int, buffers: Sequence[Buffer], offset: int, flags: int, buf_index: int) -> Sqe:
     """IORING_OP_READV_FIXED: vectored read into buffers that all lie inside registered
     buffer `buf_index`."""
-    s = _vectored(Opcode.READV_FIXED, fd, buffers, off, flags, True)
+    s = _vectored(Opcode.READV_FIXED, fd, buffers, offset, flags, True)
     s.buf_index = _buf_index(buf_index)
     return s
 
 
 @prep(Opcode.WRITEV_FIXED)
-def writev_fixed(fd: int, buffers: Sequence[Buffer], off: int, flags: int, buf_index: int) -> Sqe:
+def writev_fixed(fd: int, buffers: Sequence[Buffer], offset: int, flags: int, buf_index: int) -> Sqe:
     """IORING_OP_WRITEV_FIXED: vectored write from buffers that all lie inside
     registered buffer `buf_index`."""
-    s = _vectored(Opcode.WRITEV_FIXED, fd, buffers, off, flags, False)
+    s = _vectored(Opcode.WRITEV_FIXED, fd, buffers, offset, flags, False)
     s.buf_index = _buf_index(buf_index)
     return s
 
@@ -209,13 +211,49 @@ def fadvise64(fd: int, offset: int, len: int, advice: int) -> Sqe:
     return s
 
 
-def _madvise(buf: Buffer, advice: int) -> tuple[Sqe, int, int]:
+# MADV_NORMAL, _RANDOM, _SEQUENTIAL, _WILLNEED only hint at access patterns; every other
+# advice may discard or change the contents (DONTNEED zeroes anonymous memory, FREE, REMOVE...).
+_HINT_ONLY_ADVICE = frozenset((0, 1, 2, 3))
+
+
+def _madvise(buf: Buffer, length: int | None, advice: int) -> tuple[Sqe, int, int]:
+    """The SQE, address and length of a madvise over whole pages of `buf` only: the kernel
+    rounds the range out to page boundaries, so a range that starts or ends inside a page
+    would hand advice such as MADV_DONTNEED to bytes outside `buf` (another object's, or
+    those a read-only view promised not to change)."""
     s = sqe(Opcode.MADVISE, -1)
     s.op_flags = _advice(advice)
-    # madvise never writes through the address, so read-only mappings are fine; the pin
-    # also stops an mmap from being closed or resized under the kernel.
-    pin = s.pin(buf, False)
-    return s, pin.addr, pin.nbytes
+    # The pin also stops an mmap from being closed or resized under the kernel.
+    hint_only = advice in _HINT_ONLY_ADVICE
+    try:
+        pin = s.pin(buf, not hint_only)
+    except TypeError as exc:
+        if hint_only:
+            raise
+        raise TypeError(f"madvise advice {advice} may discard or change the memory: it needs a "
+                        f"writable buffer, got {type(buf).__name__} ({exc})") from None
+    nbytes = _region_length(length, pin.nbytes)
+    if pin.addr % PAGESIZE:
+        raise ValueError(f"madvise needs page-aligned memory (the kernel rounds to {PAGESIZE}-byte "
+                         f"pages): this buffer starts {pin.addr % PAGESIZE} bytes into a page; "
+                         "use an mmap.mmap or a slice of one at a page boundary")
+    if nbytes % PAGESIZE and not _ends_its_mapping(pin, nbytes):
+        raise ValueError(f"madvise of {nbytes} bytes would be rounded up to whole {PAGESIZE}-byte "
+                         "pages, past the end of the buffer: give a multiple of the page size, "
+                         "or an mmap.mmap's whole tail")
+    return s, pin.addr, nbytes
+
+
+def _ends_its_mapping(pin: Pin, nbytes: int) -> bool:
+    """Whether the range ends where an mmap.mmap ends: the rest of that page is the mapping's
+    own (mmap maps whole pages), so the kernel's rounding stays inside it."""
+    base = pin.obj
+    while isinstance(base, memoryview):
+        base = base.obj
+    if not isinstance(base, mmap.mmap):
+        return False
+    whole = Pin(base, False)
+    return pin.addr + nbytes == whole.addr + whole.nbytes
 
 
 def _region_length(length: int | None, available: int) -> int:
@@ -224,22 +262,25 @@ def _region_length(length: int | None, available: int) -> int:
 
 @prep(Opcode.MADVISE)
 def madvise(buf: Buffer, length: int | None, advice: int) -> Sqe:
-    """IORING_OP_MADVISE: madvise(2) over the first `length` bytes (None: all) of `buf`,
-    a buffer-protocol object such as an mmap.mmap (page aligned, as madvise requires);
-    advice is an mmap.MADV_* value. `buf` is pinned until the op completes."""
-    s, addr, available = _madvise(buf, advice)
+    """IORING_OP_MADVISE: madvise(2) over the first `length` bytes (None: all) of `buf`;
+    advice is an mmap.MADV_* value. `buf` must start on a page boundary and the range cover
+    whole pages (or end where its mmap.mmap ends), since the kernel rounds to pages; advice
+    other than NORMAL/RANDOM/SEQUENTIAL/WILLNEED also needs a writable buffer. `buf` is
+    pinned until the op completes."""
+    s, addr, nbytes = _madvise(buf, length, advice)
     s.addr = addr
-    s.len = check_u32(_region_length(length, available), "length")
+    s.len = check_u32(nbytes, "length")
     return s
 
 
 @prep(Opcode.MADVISE)
 def madvise64(buf: Buffer, length: int | None, advice: int) -> Sqe:
-    """IORING_OP_MADVISE with a 64-bit length (kernel 6.11+; older kernels answer EINVAL)."""
-    s, addr, available = _madvise(buf, advice)
+    """IORING_OP_MADVISE with a 64-bit length (kernel 6.11+; older kernels answer EINVAL);
+    `buf` as for madvise()."""
+    s, addr, nbytes = _madvise(buf, length, advice)
     s.addr = addr
     # Newer kernels take a 64-bit length from sqe->off and fall back to sqe->len if 0.
-    s.off = _region_length(length, available)
+    s.off = nbytes
     return s
 
 

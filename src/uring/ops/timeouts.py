@@ -11,7 +11,7 @@ from uring._core import Sqe
 from uring._uapi import Opcode, TimeoutFlags
 from uring.errors import seconds
 from uring.ops._common import Timeout, check_u32, prep, sqe, timespec
-from uring.ops.cancel import Target, user_data_of
+from uring.ops.cancels import Target, user_data_of
 
 __all__ = ["timeout", "timeout_remove", "timeout_update", "link_timeout"]
 

@@ -11,7 +11,9 @@
  * Usage:
  *   rawring nop    [--batch 256] [--seconds 2]
  *   rawring read   --file PATH [--qd 64] [--bs 4096] [--seconds 2] [--fixed]
+ *                  [--engine uring|fixed|sqpoll|aio|sync]
  *   rawring direct --file PATH [--qd 64] [--bs 4096] [--seconds 2] [--fixed]
+ *                  [--engine uring|fixed|sqpoll|aio|sync]
  *
  * Output: one line of JSON on stdout, e.g.
  *   {"workload": "nop", "ops": N, "seconds": T, "ops_per_sec": R, "batch": 256}
@@ -30,6 +32,14 @@
  *           buffers and uses READ_FIXED + IOSQE_FIXED_FILE.
  *   direct: same as read, but the file is opened O_DIRECT (buffers are
  *           4096-aligned in all modes).
+ *
+ * Engines (the rows of the seed's table, `uring bench seed`), same reads:
+ *   uring   io_uring, submit + wait in one io_uring_enter (the default)
+ *   fixed   io_uring with registered file and buffers (= --fixed)
+ *   sqpoll  io_uring with IORING_SETUP_SQPOLL: the kernel thread submits;
+ *           io_uring_enter only to wait when no CQE is ready (or to wake it)
+ *   aio     Linux AIO: io_setup/io_submit/io_getevents as raw syscalls
+ *   sync    pread() one at a time (qd is ignored and reported as 1)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -47,6 +58,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <linux/aio_abi.h>
 #include <linux/fs.h>
 #include <linux/io_uring.h>
 #include <linux/magic.h>
@@ -162,7 +174,7 @@ struct ring {
 	size_t sqes_sz;
 };
 
-static void ring_init(struct ring *r, unsigned entries)
+static void ring_init(struct ring *r, unsigned entries, unsigned flags)
 {
 	struct io_uring_params p;
 	int fd;
@@ -171,7 +183,8 @@ static void ring_init(struct ring *r, unsigned entries)
 
 	/* Try without the SQ index array first (kernel >= 6.6). */
 	memset(&p, 0, sizeof(p));
-	p.flags = IORING_SETUP_NO_SQARRAY;
+	p.flags = IORING_SETUP_NO_SQARRAY | flags;
+	p.sq_thread_idle = 1000;	/* ms; only read with SQPOLL */
 #ifdef RAWRING_FORCE_SQARRAY	/* testing aid: exercise the fallback path */
 	fd = -1;
 	errno = EINVAL;
@@ -180,6 +193,8 @@ static void ring_init(struct ring *r, unsigned entries)
 #endif
 	if (fd < 0 && errno == EINVAL) {
 		memset(&p, 0, sizeof(p));
+		p.flags = flags;
+		p.sq_thread_idle = 1000;
 		fd = sys_setup(entries, &p);
 	}
 	if (fd < 0)
@@ -278,8 +293,21 @@ static inline struct io_uring_sqe *ring_get_sqe(struct ring *r)
 {
 	unsigned head = __atomic_load_n(r->sq_khead, __ATOMIC_ACQUIRE);
 
-	if (r->sq_tail - head >= r->sq_entries)
-		die("submission queue full (internal error)");
+	while (r->sq_tail - head >= r->sq_entries) {
+		/*
+		 * The SQPOLL thread publishes its new head only after the
+		 * whole batch, so a read completed inline can be reaped
+		 * before its SQE slot is given back: wait for the head.
+		 */
+		if (!(r->flags & IORING_SETUP_SQPOLL))
+			die("submission queue full (internal error)");
+		if (__atomic_load_n(r->sq_kflags, __ATOMIC_ACQUIRE) &
+		    IORING_SQ_NEED_WAKEUP)
+			sys_enter(r->fd, 0, 0, IORING_ENTER_SQ_WAKEUP);
+		else
+			sched_yield();
+		head = __atomic_load_n(r->sq_khead, __ATOMIC_ACQUIRE);
+	}
 	struct io_uring_sqe *sqe = &r->sqes[r->sq_tail & r->sq_mask];
 	r->sq_tail++;
 	memset(sqe, 0, sizeof(*sqe));
@@ -323,6 +351,7 @@ struct opts {
 	unsigned long bs;
 	double seconds;
 	int fixed;
+	const char *engine;
 };
 
 static void usage(void)
@@ -330,7 +359,9 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: %s nop [--batch N] [--seconds S]\n"
 		"       %s read --file PATH [--qd N] [--bs N] [--seconds S] [--fixed]\n"
-		"       %s direct --file PATH [--qd N] [--bs N] [--seconds S] [--fixed]\n",
+		"            [--engine uring|fixed|sqpoll|aio|sync]\n"
+		"       %s direct --file PATH [--qd N] [--bs N] [--seconds S] [--fixed]\n"
+		"            [--engine uring|fixed|sqpoll|aio|sync]\n",
 		prog, prog, prog);
 	exit(2);
 }
@@ -364,6 +395,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	o->bs = 4096;
 	o->seconds = 2.0;
 	o->fixed = 0;
+	o->engine = "uring";
 
 	if (argc < 2)
 		usage();
@@ -418,6 +450,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->seconds = parse_double(name, val);
 		else if (!strcmp(name, "--file"))
 			o->file = val;
+		else if (!strcmp(name, "--engine"))
+			o->engine = val;
 		else
 			die("unknown option '%s'", name);
 	}
@@ -428,6 +462,16 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		die("--qd must be in 1..32768");
 	if (o->bs < 1 || o->bs > (1UL << 30))
 		die("--bs must be in 1..%lu", 1UL << 30);
+	if (!strcmp(o->engine, "fixed"))
+		o->fixed = 1;
+	else if (o->fixed && strcmp(o->engine, "uring"))
+		die("--fixed is the fixed engine, not %s", o->engine);
+	else if (o->fixed)
+		o->engine = "fixed";
+	else if (strcmp(o->engine, "uring") && strcmp(o->engine, "sqpoll") &&
+		 strcmp(o->engine, "aio") && strcmp(o->engine, "sync"))
+		die("unknown engine '%s' (expected uring, fixed, sqpoll, aio or sync)",
+		    o->engine);
 }
 
 /* ------------------------------------------------------------------ */
@@ -439,7 +483,7 @@ static void run_nop(const struct opts *o)
 	unsigned batch = (unsigned)o->batch;
 	uint64_t ops = 0;
 
-	ring_init(&r, batch);
+	ring_init(&r, batch, 0);
 	if (r.sq_entries < batch)
 		die("ring has %u SQ entries, need %u", r.sq_entries, batch);
 
@@ -520,6 +564,243 @@ static inline void prep_read(struct readctx *c, unsigned slot)
 	sqe->user_data = slot;
 }
 
+static inline uint64_t next_offset(const struct readctx *c)
+{
+	return (rng_next() % c->nslots) * 4096ULL;
+}
+
+static void check_res(long res, unsigned bs, int direct, const char *what)
+{
+	if (res == (long)bs)
+		return;
+	if (res < 0)
+		die("%s failed: %s%s", what, strerror((int)-res),
+		    direct && res == -EINVAL ? " (O_DIRECT needs --bs to be a "
+		    "multiple of the logical block size)" : "");
+	die("short %s: res=%ld, expected %u", what, res, bs);
+}
+
+/* Synchronous pread(), one at a time: the seed's "sync read()" row. */
+static uint64_t loop_sync(struct readctx *c, double seconds, int direct, double *elapsed)
+{
+	uint64_t ops = 0;
+	double start = now_sec(), t;
+
+	for (;;) {
+		for (int i = 0; i < 64; i++) {	/* clock once per 64 reads */
+			ssize_t n = pread(c->fd, c->bufs, c->bs, (off_t)next_offset(c));
+			check_res(n < 0 ? -errno : n, c->bs, direct, "pread");
+		}
+		ops += 64;
+		t = now_sec();
+		if (t - start >= seconds)
+			break;
+	}
+	*elapsed = t - start;
+	return ops;
+}
+
+/* Linux AIO through raw syscalls (no libaio): `qd` iocbs kept in flight. */
+static uint64_t loop_aio(struct readctx *c, unsigned qd, double seconds, int direct,
+			 double *elapsed)
+{
+	aio_context_t ctx = 0;
+	struct iocb *cbs = calloc(qd, sizeof(*cbs));
+	struct iocb **ptrs = calloc(qd, sizeof(*ptrs));
+	struct io_event *events = calloc(qd, sizeof(*events));
+	uint64_t ops = 0;
+	unsigned inflight = 0;
+	int stopping = 0;
+	double start, t;
+
+	if (!cbs || !ptrs || !events)
+		die("out of memory");
+	if (syscall(SYS_io_setup, qd, &ctx) < 0)
+		die("io_setup(%u): %s", qd, strerror(errno));
+	for (unsigned i = 0; i < qd; i++) {
+		cbs[i].aio_data = i;
+		cbs[i].aio_lio_opcode = IOCB_CMD_PREAD;
+		cbs[i].aio_fildes = (uint32_t)c->fd;
+		cbs[i].aio_buf = (uint64_t)(uintptr_t)(c->bufs + (size_t)i * c->bs);
+		cbs[i].aio_nbytes = c->bs;
+		cbs[i].aio_offset = (int64_t)next_offset(c);
+		ptrs[i] = &cbs[i];
+	}
+	start = t = now_sec();
+	unsigned to_submit = qd;
+	struct iocb **next = ptrs;
+	for (;;) {
+		while (to_submit) {
+			long n = syscall(SYS_io_submit, ctx, (long)to_submit, next);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				die("io_submit: %s", n < 0 ? strerror(errno) : "nothing submitted");
+			inflight += (unsigned)n;
+			to_submit -= (unsigned)n;
+			next += n;
+		}
+		if (!inflight)
+			break;
+		long got = syscall(SYS_io_getevents, ctx, 1L, (long)qd, events, NULL);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			die("io_getevents: %s", strerror(errno));
+		}
+		inflight -= (unsigned)got;
+		next = ptrs;
+		for (long i = 0; i < got; i++) {
+			struct iocb *cb = &cbs[events[i].data];
+			check_res((long)events[i].res, c->bs, direct, "aio read");
+			if (stopping)
+				continue;
+			cb->aio_offset = (int64_t)next_offset(c);
+			ptrs[to_submit++] = cb;
+		}
+		if (stopping)
+			continue;
+		ops += (uint64_t)got;
+		t = now_sec();
+		if (t - start >= seconds) {
+			stopping = 1;	/* drain, uncounted */
+			to_submit = 0;
+		}
+	}
+	*elapsed = t - start;
+	syscall(SYS_io_destroy, ctx);
+	free(cbs);
+	free(ptrs);
+	free(events);
+	return ops;
+}
+
+/* io_uring: `qd` reads in flight; with sqpoll the kernel thread submits. */
+static uint64_t loop_uring(struct readctx *cp, unsigned qd, double seconds, int direct,
+			   int sqpoll, double *elapsed)
+{
+	struct readctx c = *cp;
+
+	ring_init(&c.r, qd, sqpoll ? IORING_SETUP_SQPOLL : 0);
+	if (c.r.sq_entries < qd)
+		die("ring has %u SQ entries, need %u", c.r.sq_entries, qd);
+
+	c.sqe_fd = c.fd;
+	if (c.fixed) {
+		int fds[1] = { c.fd };
+		if (sys_register(c.r.fd, IORING_REGISTER_FILES, fds, 1) < 0)
+			die("IORING_REGISTER_FILES: %s", strerror(errno));
+		c.sqe_fd = 0;
+
+		struct iovec *iov = calloc(qd, sizeof(*iov));
+		if (!iov)
+			die("out of memory");
+		for (unsigned i = 0; i < qd; i++) {
+			iov[i].iov_base = c.bufs + (size_t)i * c.bs;
+			iov[i].iov_len = c.bs;
+		}
+		if (sys_register(c.r.fd, IORING_REGISTER_BUFFERS, iov, qd) < 0)
+			die("IORING_REGISTER_BUFFERS (%u x %u bytes): %s%s", qd,
+			    c.bs, strerror(errno),
+			    errno == ENOMEM ? " (check ulimit -l)" : "");
+		free(iov);
+	}
+
+	uint64_t ops = 0;
+	unsigned inflight = 0;	/* submitted to the kernel, not yet reaped */
+	unsigned pending = 0;	/* in the SQ, not yet consumed by the kernel */
+	double start = now_sec();
+	double deadline = start + seconds;
+	double t = start;
+	int stopping = 0;
+
+	for (unsigned i = 0; i < qd; i++)
+		prep_read(&c, i);
+	ring_flush_sq(&c.r);
+	pending = qd;
+
+	for (;;) {
+		/* Submit refills (if any) and wait for >= 1 completion. */
+		unsigned wait = (inflight + pending) ? 1 : 0;
+		if (!wait)
+			break;	/* only reached while draining */
+		if (sqpoll) {
+			/*
+			 * The kernel thread takes the SQEs by itself; a
+			 * syscall only to wait when no CQE is ready, or to
+			 * wake a thread that went idle.
+			 */
+			inflight += pending;
+			pending = 0;
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			unsigned fl = 0;
+			if (__atomic_load_n(c.r.sq_kflags, __ATOMIC_RELAXED) &
+			    IORING_SQ_NEED_WAKEUP)
+				fl |= IORING_ENTER_SQ_WAKEUP;
+			if (*c.r.cq_khead == __atomic_load_n(c.r.cq_ktail,
+							     __ATOMIC_ACQUIRE))
+				fl |= IORING_ENTER_GETEVENTS;
+			if (fl)
+				ring_enter(&c.r, 0, (fl & IORING_ENTER_GETEVENTS) ? 1 : 0, fl);
+		} else {
+			int ret = ring_enter(&c.r, pending, wait,
+					     IORING_ENTER_GETEVENTS);
+			if (ret > 0) {
+				pending -= (unsigned)ret;
+				inflight += (unsigned)ret;
+			}
+		}
+
+		/* Reap everything that is available. */
+		unsigned head = *c.r.cq_khead;
+		unsigned tail = __atomic_load_n(c.r.cq_ktail, __ATOMIC_ACQUIRE);
+		unsigned n = 0;
+		for (; head != tail; head++) {
+			struct io_uring_cqe *cqe = &c.r.cqes[head & c.r.cq_mask];
+			unsigned slot = (unsigned)cqe->user_data;
+
+			if (cqe->res != (int)c.bs) {
+				if (cqe->res < 0)
+					die("read (slot %u) failed: %s%s", slot,
+					    strerror(-cqe->res),
+					    direct && cqe->res == -EINVAL ?
+					    " (O_DIRECT needs --bs to be a "
+					    "multiple of the logical block "
+					    "size)" : "");
+				die("short read (slot %u): res=%d, expected %u",
+				    slot, cqe->res, c.bs);
+			}
+			n++;
+			if (!stopping)
+				prep_read(&c, slot);
+		}
+		__atomic_store_n(c.r.cq_khead, head, __ATOMIC_RELEASE);
+		inflight -= n;
+
+		if (stopping)
+			continue;
+		ops += n;
+		if (n) {
+			ring_flush_sq(&c.r);
+			pending += n;
+		}
+
+		t = now_sec();
+		if (t >= deadline) {
+			/*
+			 * Stop the clock; then drain: the refills queued
+			 * above are still submitted and waited for (so no
+			 * I/O is left targeting our buffers) but not counted.
+			 */
+			stopping = 1;
+		}
+	}
+
+	*elapsed = t - start;
+	ring_exit(&c.r);
+	return ops;
+}
+
 static void run_read(const struct opts *o, int direct)
 {
 	struct readctx c;
@@ -576,109 +857,22 @@ static void run_read(const struct opts *o, int direct)
 	c.bufs = mem;
 	memset(c.bufs, 0, buflen);	/* fault the pages in up front */
 
-	ring_init(&c.r, qd);
-	if (c.r.sq_entries < qd)
-		die("ring has %u SQ entries, need %u", c.r.sq_entries, qd);
-
-	c.sqe_fd = c.fd;
-	if (c.fixed) {
-		int fds[1] = { c.fd };
-		if (sys_register(c.r.fd, IORING_REGISTER_FILES, fds, 1) < 0)
-			die("IORING_REGISTER_FILES: %s", strerror(errno));
-		c.sqe_fd = 0;
-
-		struct iovec *iov = calloc(qd, sizeof(*iov));
-		if (!iov)
-			die("out of memory");
-		for (unsigned i = 0; i < qd; i++) {
-			iov[i].iov_base = c.bufs + (size_t)i * c.bs;
-			iov[i].iov_len = c.bs;
-		}
-		if (sys_register(c.r.fd, IORING_REGISTER_BUFFERS, iov, qd) < 0)
-			die("IORING_REGISTER_BUFFERS (%u x %u bytes): %s%s", qd,
-			    c.bs, strerror(errno),
-			    errno == ENOMEM ? " (check ulimit -l)" : "");
-		free(iov);
+	double elapsed;
+	uint64_t ops;
+	if (!strcmp(o->engine, "sync")) {
+		qd = 1;
+		ops = loop_sync(&c, o->seconds, direct, &elapsed);
+	} else if (!strcmp(o->engine, "aio")) {
+		ops = loop_aio(&c, qd, o->seconds, direct, &elapsed);
+	} else {
+		ops = loop_uring(&c, qd, o->seconds, direct,
+				 !strcmp(o->engine, "sqpoll"), &elapsed);
 	}
-
-	uint64_t ops = 0;
-	unsigned inflight = 0;	/* submitted to the kernel, not yet reaped */
-	unsigned pending = 0;	/* in the SQ, not yet consumed by the kernel */
-	double start = now_sec();
-	double deadline = start + o->seconds;
-	double t = start;
-	int stopping = 0;
-
-	for (unsigned i = 0; i < qd; i++)
-		prep_read(&c, i);
-	ring_flush_sq(&c.r);
-	pending = qd;
-
-	for (;;) {
-		/* Submit refills (if any) and wait for >= 1 completion. */
-		unsigned wait = (inflight + pending) ? 1 : 0;
-		if (!wait)
-			break;	/* only reached while draining */
-		int ret = ring_enter(&c.r, pending, wait,
-				     IORING_ENTER_GETEVENTS);
-		if (ret > 0) {
-			pending -= (unsigned)ret;
-			inflight += (unsigned)ret;
-		}
-
-		/* Reap everything that is available. */
-		unsigned head = *c.r.cq_khead;
-		unsigned tail = __atomic_load_n(c.r.cq_ktail, __ATOMIC_ACQUIRE);
-		unsigned n = 0;
-		for (; head != tail; head++) {
-			struct io_uring_cqe *cqe = &c.r.cqes[head & c.r.cq_mask];
-			unsigned slot = (unsigned)cqe->user_data;
-
-			if (cqe->res != (int)c.bs) {
-				if (cqe->res < 0)
-					die("read (slot %u) failed: %s%s", slot,
-					    strerror(-cqe->res),
-					    direct && cqe->res == -EINVAL ?
-					    " (O_DIRECT needs --bs to be a "
-					    "multiple of the logical block "
-					    "size)" : "");
-				die("short read (slot %u): res=%d, expected %u",
-				    slot, cqe->res, c.bs);
-			}
-			n++;
-			if (!stopping)
-				prep_read(&c, slot);
-		}
-		__atomic_store_n(c.r.cq_khead, head, __ATOMIC_RELEASE);
-		inflight -= n;
-
-		if (stopping)
-			continue;
-		ops += n;
-		if (n) {
-			ring_flush_sq(&c.r);
-			pending += n;
-		}
-
-		t = now_sec();
-		if (t >= deadline) {
-			/*
-			 * Stop the clock; then drain: the refills queued
-			 * above are still submitted and waited for (so no
-			 * I/O is left targeting our buffers) but not counted.
-			 */
-			stopping = 1;
-		}
-	}
-
-	double elapsed = t - start;
-	printf("{\"workload\": \"%s\", \"ops\": %llu, \"seconds\": %.6f, "
-	       "\"ops_per_sec\": %.1f, \"qd\": %u, \"bs\": %u, "
+	printf("{\"workload\": \"%s\", \"engine\": \"%s\", \"ops\": %llu, "
+	       "\"seconds\": %.6f, \"ops_per_sec\": %.1f, \"qd\": %u, \"bs\": %u, "
 	       "\"fixed\": %s}\n",
-	       direct ? "direct" : "read", (unsigned long long)ops, elapsed,
-	       (double)ops / elapsed, qd, c.bs, c.fixed ? "true" : "false");
-
-	ring_exit(&c.r);
+	       direct ? "direct" : "read", o->engine, (unsigned long long)ops,
+	       elapsed, (double)ops / elapsed, qd, c.bs, c.fixed ? "true" : "false");
 	close(c.fd);
 	free(c.bufs);
 }

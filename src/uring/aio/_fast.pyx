@@ -1,0 +1,335 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""The awaitable side of an op, compiled: OpFuture speaks asyncio's Future protocol, is the
+op's own CQE callback, and wakes its task straight from the completion (no Future, no Handle)."""
+
+from cpython.pythread cimport PyThread_get_thread_ident
+
+from asyncio import CancelledError, InvalidStateError
+from _asyncio import get_running_loop as _get_running_loop
+
+cdef class DriverBase:
+    """The per-loop state the hot paths touch, as C fields (uring.aio._driver.Driver adds
+    the set-up, the flush and the teardown): the loop, its ring and the ring's bound
+    fast-path methods, whether a flush is scheduled (`pending`), whether our own dispatch
+    is running outside any task (`dispatching`), and the eager-submit credit."""
+
+    cdef public object loop
+    cdef public object ring
+    cdef public object ring_read
+    cdef public object ring_write
+    cdef public object ring_send
+    cdef public object ring_recv
+    cdef public object ring_nop
+    cdef public object ring_queue
+    cdef public bint pending
+    cdef public bint dispatching
+    cdef public long credit
+    cdef public object flush_callback
+
+    def _bind(self, ring):
+        self.ring = ring
+        self.ring_read = ring.read
+        self.ring_write = ring.write
+        self.ring_send = ring.send
+        self.ring_recv = ring.recv
+        self.ring_nop = ring.nop
+        self.ring_queue = ring.queue
+
+    cpdef schedule(self):
+        """Make sure the SQEs queued in this loop iteration reach the kernel at its end."""
+        self.pending = True
+        self.loop.call_soon(self.flush_callback)
+
+
+cdef int PENDING = 0
+cdef int FINISHED = 1
+cdef int CANCELLED = 2
+
+
+cdef class OpFuture:
+    """Result of one ring op, awaitable once by a task (or used as a Future by gather,
+    wait_for, shield...). Created by the uring.aio op functions, which give it to the ring
+    as the op's callback; the final CQE sets the result (res, or `convert(op, res)`) or the
+    OSError, and runs the done-callbacks at once when its driver is dispatching from the
+    loop (outside any task), else through loop.call_soon. cancel() cancels the kernel op
+    (ASYNC_CANCEL); the op keeps its buffers pinned until its own final CQE."""
+
+    cdef public object _asyncio_future_blocking
+    cdef public object _log_traceback
+    cdef public object _log_destroy_pending
+    cdef public object _cancel_message
+    cdef public object op
+    cdef public object convert
+    cdef object _loop
+    cdef DriverBase _driver
+    cdef object _result
+    cdef object _exception
+    cdef int _state
+    cdef object _cb
+    cdef object _ctx
+    cdef list _more
+
+    def __cinit__(self):
+        self._asyncio_future_blocking = False
+        self._log_traceback = False
+        self._log_destroy_pending = False
+
+    # -- completion (the ring calls this for every CQE of the op) --------------------------
+
+    def __call__(self, op, int res, unsigned flags):
+        if flags & 2:   # IORING_CQE_F_MORE: only final CQEs end a one-shot future
+            return
+        if self._state != PENDING:
+            return      # cancelled: the core closed any fd it made after the cancel
+        if res >= 0:
+            self._result = res if self.convert is None else self.convert(op, res)
+        else:
+            self._exception = op.exception()
+        self._state = FINISHED
+        self._wake()
+
+    cdef _wake(self):
+        cb = self._cb
+        if cb is None:
+            return
+        self._cb = None
+        more = self._more
+        self._more = None
+        cdef DriverBase driver = self._driver
+        if driver.dispatching:
+            # Runs the task step right here; anything it reaps itself (an eager submit)
+            # happens inside that task and must go through call_soon.
+            driver.dispatching = False
+            try:
+                if self._ctx is None:
+                    cb(self)
+                else:
+                    self._ctx.run(cb, self)
+            finally:
+                driver.dispatching = True
+        else:
+            self._loop.call_soon(cb, self, context=self._ctx)
+        if more:
+            for cb, ctx in more:
+                self._loop.call_soon(cb, self, context=ctx)
+
+    # -- the Future protocol ------------------------------------------------------------------
+
+    def __await__(self):
+        return self
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._state == PENDING:
+            self._asyncio_future_blocking = True
+            return self
+        raise StopIteration(self.result())
+
+    def send(self, value):
+        return self.__next__()
+
+    def throw(self, typ, val=None, tb=None):
+        if val is None:
+            raise typ
+        raise val
+
+    def get_loop(self):
+        return self._loop
+
+    def add_done_callback(self, fn, *, context=None):
+        if self._state != PENDING:
+            self._loop.call_soon(fn, self, context=context)
+        elif self._cb is None:
+            self._cb = fn
+            self._ctx = context
+        else:
+            if self._more is None:
+                self._more = []
+            self._more.append((fn, context))
+
+    def remove_done_callback(self, fn):
+        cdef int n = 0
+        if self._cb is not None and self._cb == fn:
+            self._cb = None
+            self._ctx = None
+            n = 1
+        if self._more:
+            keep = [(f, c) for f, c in self._more if f != fn]
+            n += len(self._more) - len(keep)
+            self._more = keep
+        if self._cb is None and self._more:
+            self._cb, self._ctx = self._more.pop(0)
+        return n
+
+    def done(self):
+        return self._state != PENDING
+
+    def cancelled(self):
+        return self._state == CANCELLED
+
+    def result(self):
+        if self._state == FINISHED:
+            if self._exception is not None:
+                raise self._exception
+            return self._result
+        if self._state == CANCELLED:
+            raise self._make_cancelled_error()
+        raise InvalidStateError("Result is not ready.")
+
+    def exception(self):
+        if self._state == FINISHED:
+            return self._exception
+        if self._state == CANCELLED:
+            raise self._make_cancelled_error()
+        raise InvalidStateError("Exception is not set.")
+
+    def _make_cancelled_error(self):
+        if self._cancel_message is None:
+            return CancelledError()
+        return CancelledError(self._cancel_message)
+
+    def cancel(self, msg=None):
+        """Cancel the kernel op too (its buffers stay pinned until its final CQE)."""
+        if self._state != PENDING:
+            return False
+        self._state = CANCELLED
+        self._cancel_message = msg
+        op = self.op
+        if op is not None and not op.done:
+            self._driver.cancel_op(op)
+        cb = self._cb
+        if cb is not None:
+            self._cb = None
+            self._loop.call_soon(cb, self, context=self._ctx)
+        if self._more:
+            for cb, ctx in self._more:
+                self._loop.call_soon(cb, self, context=ctx)
+            self._more = None
+        return True
+
+    def __repr__(self):
+        state = ("pending", "finished", "cancelled")[self._state]
+        return f"<OpFuture {state} {self.op!r}>"
+
+
+cdef object _cached_loop = None
+cdef DriverBase _cached_driver = None
+cdef long _cached_thread = 0
+cdef bint _cached_has_tid = False
+cdef object _make_driver = None
+
+
+def _set_driver_factory(factory):
+    global _make_driver
+    _make_driver = factory
+
+
+def _forget():
+    """Drop the cached (loop, driver) pair (loop closed, fork)."""
+    global _cached_loop, _cached_driver, _cached_thread
+    _cached_loop = None
+    _cached_driver = None
+    _cached_thread = 0
+
+
+cdef inline DriverBase _driver():
+    # asyncio.get_running_loop() makes a getpid() syscall on 3.11 (~0.6 us here, a sixth of
+    # a page-cached read): remember the loop last seen running in this thread and check it
+    # still is with an attribute read (stdlib: loop._thread_id) or loop.is_running().
+    global _cached_loop, _cached_driver, _cached_thread, _cached_has_tid
+    cdef long me = PyThread_get_thread_ident()
+    loop = _cached_loop
+    if loop is not None and me == _cached_thread:
+        if _cached_has_tid:
+            if loop._thread_id == me:
+                return _cached_driver
+        elif loop.is_running():
+            return _cached_driver
+    loop = _get_running_loop()
+    driver = _make_driver(loop)
+    _cached_loop = loop
+    _cached_driver = driver
+    _cached_thread = me
+    _cached_has_tid = getattr(loop, "_thread_id", None) == me
+    return driver
+
+
+cdef inline OpFuture _future(DriverBase driver):
+    cdef OpFuture fut = OpFuture.__new__(OpFuture)
+    fut._loop = driver.loop
+    fut._driver = driver
+    return fut
+
+
+cdef inline object _start(DriverBase driver, OpFuture fut, object op):
+    fut.op = op
+    if not driver.pending:
+        driver.schedule()
+    return fut
+
+
+cdef inline object _start_eager(DriverBase driver, OpFuture fut, object op):
+    """File reads and writes of page-cached data complete inside io_uring_enter: entering
+    now (up to the driver's per-iteration credit, for fairness) hands the task a finished
+    future, so it goes on without a suspension and a wake-up."""
+    fut.op = op
+    if driver.credit > 0:
+        driver.credit -= 1
+        ring = driver.ring
+        ring.submit()
+        ring.peek()
+    if not driver.pending:
+        driver.schedule()
+    return fut
+
+
+def read(int fd, buf, nbytes=None, offset=0):
+    """IORING_OP_READ into `buf` (liburing's order: nbytes None = all of buf, offset -1 =
+    the file position); await it for the bytes read."""
+    cdef DriverBase driver = _driver()
+    cdef OpFuture fut = _future(driver)
+    return _start_eager(driver, fut, driver.ring_read(fd, buf, nbytes, offset, callback=fut))
+
+
+def write(int fd, buf, nbytes=None, offset=0):
+    """IORING_OP_WRITE from `buf`; await it for the bytes written."""
+    cdef DriverBase driver = _driver()
+    cdef OpFuture fut = _future(driver)
+    return _start_eager(driver, fut, driver.ring_write(fd, buf, nbytes, offset, callback=fut))
+
+
+def send(int fd, buf, flags=0):
+    """IORING_OP_SEND of the whole of `buf`; await it for the bytes sent."""
+    cdef DriverBase driver = _driver()
+    cdef OpFuture fut = _future(driver)
+    return _start(driver, fut, driver.ring_send(fd, buf, flags, callback=fut))
+
+
+def recv(int fd, buf, flags=0):
+    """IORING_OP_RECV into `buf`; await it for the bytes received (0 at EOF)."""
+    cdef DriverBase driver = _driver()
+    cdef OpFuture fut = _future(driver)
+    return _start(driver, fut, driver.ring_recv(fd, buf, flags, callback=fut))
+
+
+def nop():
+    """IORING_OP_NOP: one trip through the ring; await it for 0."""
+    cdef DriverBase driver = _driver()
+    cdef OpFuture fut = _future(driver)
+    return _start(driver, fut, driver.ring_nop(callback=fut))
+
+
+def queue(sqe, convert=None):
+    """Queue a prepared Sqe on the running loop's ring; returns its OpFuture. `convert(op,
+    res)` turns a successful res into the result."""
+    cdef DriverBase driver = _driver()
+    cdef OpFuture fut = _future(driver)
+    fut.convert = convert
+    return _start(driver, fut, driver.ring_queue(sqe, callback=fut))
+
+
+def current_driver():
+    """The running loop's driver (cached per thread of calls)."""
+    return _driver()

@@ -1,0 +1,135 @@
+"""Whole-file helpers: read_bytes/read_text as one linked openat -> read -> close through a
+fixed-file slot (one round trip for files that fit the first read), write_bytes/write_text."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from uring import ops as _ops
+from uring._uapi import SqeFlags
+from uring.aio._fast import current_driver, queue
+from uring.aio.ops import submit
+from uring.ops import AT_FDCWD
+
+__all__ = ["read_bytes", "read_text", "write_bytes", "write_text"]
+
+_FIRST_READ = 64 * 1024
+_SLOTS = 256
+_LINK = int(SqeFlags.IO_LINK)
+_HARDLINK = int(SqeFlags.IO_HARDLINK)
+_FIXED = int(SqeFlags.FIXED_FILE)
+
+
+class _Slots:
+    """Fixed-file slots of one ring for the linked open/read/close chains (a direct
+    descriptor is the only way a linked read can use the fd an open makes)."""
+
+    def __init__(self, ring: Any) -> None:
+        ring.register_files_sparse(_SLOTS)
+        self.free = list(range(_SLOTS))
+
+
+def _slots(driver: Any) -> _Slots | None:
+    ring = driver.ring
+    slots = getattr(ring, "_aio_slots", None)
+    if slots is None:
+        try:
+            slots = _Slots(ring)
+        except (OSError, NotImplementedError):
+            slots = False
+        try:
+            ring._aio_slots = slots
+        except AttributeError:
+            return None
+    return slots or None
+
+
+async def read_bytes(path: Any) -> bytes:
+    """The whole file at `path`. Files up to 64 KiB take one linked chain (openat into a
+    fixed-file slot, read, close), more go on with the file's size."""
+    driver = current_driver()
+    slots = _slots(driver)
+    if slots is None or not slots.free:
+        return await _read_plain(path)
+    slot = slots.free.pop()
+    buf = bytearray(_FIRST_READ)
+    open_sqe = _ops.openat_direct(AT_FDCWD, path, os.O_RDONLY, 0, slot)  # direct: no O_CLOEXEC
+    open_sqe.flags = _LINK
+    read_sqe = _ops.read(slot, buf, _FIRST_READ, 0)
+    # A hard link: a short read (any file under 64 KiB) must not cancel the close.
+    read_sqe.flags = _HARDLINK | _FIXED
+    opened = queue(open_sqe)
+    got = queue(read_sqe)
+    # The slot goes back to the pool only when the close is final, whatever the task does.
+    driver.ring.queue(_ops.close_direct(slot), callback=lambda op, res, flags: slots.free.append(slot))
+    try:
+        await opened
+    except OSError as exc:
+        exc.filename = os.fsdecode(path)
+        raise
+    n = await got
+    if n < _FIRST_READ:
+        return bytes(memoryview(buf)[:n])   # the Sqe still holds its pin: no resize
+    return bytes(buf) + await _read_rest(path, n)
+
+
+async def _read_rest(path: Any, start: int) -> bytes:
+    fd = await submit(_ops.openat(AT_FDCWD, path, os.O_RDONLY | os.O_CLOEXEC, 0))
+    try:
+        parts = []
+        size = max(os.fstat(fd).st_size - start, 0) + 1
+        off = start
+        while True:
+            buf = bytearray(max(size, _FIRST_READ))
+            from uring.aio._fast import read
+            n = await read(fd, buf, len(buf), off)
+            if n == 0:
+                break
+            del buf[n:]
+            parts.append(bytes(buf))
+            off += n
+        return b"".join(parts)
+    finally:
+        await submit(_ops.close(fd))
+
+
+async def _read_plain(path: Any) -> bytes:
+    return await _read_rest(path, 0)
+
+
+async def read_text(path: Any, encoding: str | None = None, errors: str | None = None) -> str:
+    """The whole file decoded, with universal newlines (as pathlib.Path.read_text)."""
+    import io
+    data = await read_bytes(path)
+    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors=errors).read()
+
+
+async def write_bytes(path: Any, data: Any) -> int:
+    """Create or truncate `path` and write `data` (open -> write -> close, linked through a
+    fixed-file slot when available). Returns the bytes written."""
+    view = memoryview(data).cast("B")
+    fd = await submit(_ops.openat(AT_FDCWD, path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666))
+    try:
+        from uring.aio._fast import write
+        off = 0
+        while off < len(view):
+            off += await write(fd, view[off:], len(view) - off, off)
+        return off
+    finally:
+        await submit(_ops.close(fd))
+
+
+async def write_text(path: Any, data: str, encoding: str | None = None, errors: str | None = None,
+                     newline: str | None = None) -> int:
+    """Write `data` encoded (newline translation as pathlib.Path.write_text); returns the
+    characters written."""
+    import io
+    if not isinstance(data, str):
+        raise TypeError(f"data must be str, not {type(data).__name__}")
+    buf = io.BytesIO()
+    wrapper = io.TextIOWrapper(buf, encoding=encoding, errors=errors, newline=newline)
+    wrapper.write(data)
+    wrapper.flush()
+    await write_bytes(path, buf.getvalue())
+    return len(data)
