@@ -321,16 +321,3 @@ def set_stdlib_write(fn):
     global _stdlib_write
     _stdlib_write = fn
 
-
-import os as _os
-
-def resolve_future(op, int res, uint32_t flags):
-    """Op callback that settles the asyncio future in op.context with the CQE's result:
-    res, or the OSError subclass of -res (a cancelled future is left alone)."""
-    fut = op.context
-    if fut.done():
-        return
-    if res < 0:
-        fut.set_exception(OSError(-res, _os.strerror(-res)))
-    else:
-        fut.set_result(res)

@@ -172,11 +172,11 @@ def _ping_pong(loop: asyncio.AbstractEventLoop, n: int) -> float:
 
 
 def _file_reads(path: str, size: int, reads: int, tasks: int = 64) -> dict:
-    """reads/s of `tasks` tasks doing random 4 KiB reads on our loop: awaited ring reads
-    (queued on the loop's ring, completed in its own wait: the uring.aio contract), and a
-    blocking os.pread in the task, yielding after each read or not at all."""
+    """reads/s of `tasks` tasks doing random 4 KiB reads on our loop: `await uring.aio.read`
+    (queued on the loop's ring, completed in its own wait), and a blocking os.pread in the
+    task, yielding after each read or not at all."""
+    from uring import aio
     from uring.loop import new_event_loop
-    from uring.loop._fast import resolve_future
     loop = new_event_loop()
     fd = os.open(path, os.O_RDONLY)
     rng = random.Random(1)
@@ -184,17 +184,10 @@ def _file_reads(path: str, size: int, reads: int, tasks: int = 64) -> dict:
     offsets = [rng.randrange(blocks) * 4096 for _ in range(reads)]
     per_task = reads // tasks
 
-    ring = loop._uring_ring()
-
-    async def ring_read(buf: bytearray, offset: int) -> int:
-        fut = loop.create_future()
-        ring.read(fd, buf, None, offset, callback=resolve_future, context=fut)
-        return await fut
-
     async def ring_task(k: int) -> None:
         buf = bytearray(4096)
         for off in offsets[k * per_task:(k + 1) * per_task]:
-            await ring_read(buf, off)
+            await aio.read(fd, buf, 4096, off)
 
     async def pread_task(k: int) -> None:
         for off in offsets[k * per_task:(k + 1) * per_task]:
