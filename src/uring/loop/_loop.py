@@ -11,7 +11,7 @@ import sys
 import threading
 from asyncio import constants, events, trsock, unix_events
 from asyncio.log import logger
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, Coroutine, TypeVar
 
 from uring.loop import _fast
 from uring.loop._selector import RingSelector
@@ -26,7 +26,11 @@ _F_MORE = 2   # IORING_CQE_F_MORE
 _ACCEPT_RESOURCE_ERRORS = (-errno.EMFILE, -errno.ENFILE, -errno.ENOBUFS, -errno.ENOMEM)
 
 
-class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-defined,misc]
+# asyncio's Unix loop is private API (typeshed does not describe it): typed as Any here.
+_UnixLoop: Any = unix_events._UnixSelectorEventLoop
+
+
+class EventLoop(_UnixLoop):
     """An `asyncio.AbstractEventLoop` on io_uring (see docs/loop.md).
 
     Waits are one `io_uring_enter` that submits what the iteration queued and reaps every
@@ -35,7 +39,7 @@ class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-define
 
     def __init__(self, ring: Ring | None = None) -> None:
         self._ring_readers: dict[int, RingSocketTransport] = {}
-        self._recv_pool: RecvPool | None | bool = None   # False: the kernel cannot
+        self._recv_pool: Any = None   # a RecvPool; False: the kernel has no buffer rings
         self._acceptors: dict[int, Any] = {}              # listening fd -> multishot accept
         super().__init__(RingSelector(ring))
 
@@ -164,7 +168,7 @@ class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-define
         self._set_coroutine_origin_tracking(self._debug)
         old_agen_hooks = sys.get_asyncgen_hooks()
         try:
-            self._thread_id = threading.get_ident()
+            self._thread_id: int | None = threading.get_ident()
             sys.set_asyncgen_hooks(firstiter=self._asyncgen_firstiter_hook,
                                    finalizer=self._asyncgen_finalizer_hook)
             events._set_running_loop(self)
@@ -184,10 +188,10 @@ class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-define
         return self._selector.ring
 
 
-class EventLoopPolicy(asyncio.DefaultEventLoopPolicy):  # type: ignore[misc,valid-type]
+class EventLoopPolicy(asyncio.DefaultEventLoopPolicy):
     """A policy whose new loops are `uring.EventLoop`s, for code that still sets policies."""
 
-    def _loop_factory(self) -> EventLoop:  # type: ignore[override]
+    def _loop_factory(self) -> EventLoop:
         return EventLoop()
 
 
@@ -196,7 +200,7 @@ def new_event_loop() -> EventLoop:
     return EventLoop()
 
 
-def run(main: Awaitable[_T], *, debug: bool | None = None) -> _T:
+def run(main: Coroutine[Any, Any, _T], *, debug: bool | None = None) -> _T:
     """Run a coroutine on a new `uring.EventLoop`, as `asyncio.run` / `uvloop.run` do."""
     with asyncio.Runner(debug=debug, loop_factory=new_event_loop) as runner:
-        return runner.run(main)  # type: ignore[arg-type]
+        return runner.run(main)

@@ -118,6 +118,7 @@ def echo_cell(loop_name: str, api: str, size: int, conns: int, seconds: float,
     """One run: a server process on `loop_name`, the C client against it."""
     server = subprocess.Popen([sys.executable, "-m", "uring.loop.bench", "--serve", loop_name, api],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert server.stdin is not None and server.stdout is not None
     try:
         port = int(server.stdout.readline())
         client = subprocess.Popen([_client_binary(), "127.0.0.1", str(port), str(conns), str(size),
