@@ -3,11 +3,14 @@
 (timers, the ring wait, the ready queue), with asyncio's semantics; debug mode uses asyncio's."""
 
 import heapq
-import contextvars
 from asyncio import base_events, events, format_helpers
 from uring.loop._selector import RingSelector
 
-cdef object _copy_context = contextvars.copy_context
+cdef extern from "Python.h":
+    object PyContext_CopyCurrent()
+    int PyContext_Enter(object ctx) except -1
+    int PyContext_Exit(object ctx) except -1
+
 cdef object _heappop = heapq.heappop
 cdef object _heapify = heapq.heapify
 cdef object _stdlib_run_once = base_events.BaseEventLoop._run_once
@@ -31,7 +34,7 @@ cdef class Handle:
 
     def __init__(self, callback, args, loop, context=None):
         if context is None:
-            context = _copy_context()
+            context = PyContext_CopyCurrent()
         self._context = context
         self._loop = loop
         self._callback = callback
@@ -74,8 +77,20 @@ cdef class Handle:
         self.run()
 
     cdef int run(self) except -1:
+        # Context enter/exit and a direct call: what Context.run does, without building
+        # the (callback, *args) tuple or looking the method up.
+        cdef object ctx = self._context
+        cdef object callback = self._callback
+        cdef object args = self._args
         try:
-            self._context.run(self._callback, *self._args)
+            PyContext_Enter(ctx)
+            try:
+                if args:
+                    callback(*args)
+                else:
+                    callback()
+            finally:
+                PyContext_Exit(ctx)
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:
@@ -93,7 +108,7 @@ cdef class Handle:
 
 cdef inline Handle _new_handle(object callback, tuple args, object loop, object context):
     cdef Handle h = Handle.__new__(Handle)
-    h._context = _copy_context() if context is None else context
+    h._context = PyContext_CopyCurrent() if context is None else context
     h._loop = loop
     h._callback = callback
     h._args = args
