@@ -142,6 +142,8 @@ def any_loop(request, fd_guard):
                 ring.peek()
                 # Only the self-pipe's poll may still be armed: no recv, send or buffer op.
                 assert ring.in_flight == 1, f"ring ops left in flight: {ring.ops_in_flight()}"
+                if loop._recv_pool:
+                    assert loop._recv_pool.outstanding() == 0, "receive buffers not handed back"
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.run_until_complete(loop.shutdown_default_executor())
     finally:

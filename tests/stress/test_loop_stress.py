@@ -65,6 +65,7 @@ def test_echo_storm_through_a_tiny_buffer_pool(fd_guard):
         ring = loop._uring_ring()
         ring.peek()
         assert ring.in_flight == 1, ring.ops_in_flight()   # only the self-pipe's poll
+        assert loop._recv_pool.outstanding() == 0          # every buffer handed back
         assert not asyncio.all_tasks(loop)
     finally:
         loop.close()

@@ -7,9 +7,11 @@ import asyncio
 import errno
 import os
 import socket
-from asyncio import constants, trsock, unix_events
+import sys
+import threading
+from asyncio import constants, events, trsock, unix_events
 from asyncio.log import logger
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, Coroutine, TypeVar
 
 from uring.loop import _fast
 from uring.loop._selector import RingSelector
@@ -24,7 +26,11 @@ _F_MORE = 2   # IORING_CQE_F_MORE
 _ACCEPT_RESOURCE_ERRORS = (-errno.EMFILE, -errno.ENFILE, -errno.ENOBUFS, -errno.ENOMEM)
 
 
-class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-defined,misc]
+# asyncio's Unix loop is private API (typeshed does not describe it): typed as Any here.
+_UnixLoop: Any = unix_events._UnixSelectorEventLoop
+
+
+class EventLoop(_UnixLoop):
     """An `asyncio.AbstractEventLoop` on io_uring (see docs/loop.md).
 
     Waits are one `io_uring_enter` that submits what the iteration queued and reaps every
@@ -33,7 +39,7 @@ class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-define
 
     def __init__(self, ring: Ring | None = None) -> None:
         self._ring_readers: dict[int, RingSocketTransport] = {}
-        self._recv_pool: RecvPool | None | bool = None   # False: the kernel cannot
+        self._recv_pool: Any = None   # a RecvPool; False: the kernel has no buffer rings
         self._acceptors: dict[int, Any] = {}              # listening fd -> multishot accept
         super().__init__(RingSelector(ring))
 
@@ -148,6 +154,32 @@ class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-define
     _call_soon = _fast._call_soon
     _run_once = _fast.run_once
 
+    def run_forever(self) -> None:
+        """Run until stop() is called (asyncio's set-up and clean-up, iterations in C)."""
+        if hasattr(self, "_run_forever_setup"):      # 3.12+
+            try:
+                self._run_forever_setup()
+                _fast.iterate(self)
+            finally:
+                self._run_forever_cleanup()
+            return
+        self._check_closed()                         # 3.11: its run_forever, as written
+        self._check_running()
+        self._set_coroutine_origin_tracking(self._debug)
+        old_agen_hooks = sys.get_asyncgen_hooks()
+        try:
+            self._thread_id: int | None = threading.get_ident()
+            sys.set_asyncgen_hooks(firstiter=self._asyncgen_firstiter_hook,
+                                   finalizer=self._asyncgen_finalizer_hook)
+            events._set_running_loop(self)
+            _fast.iterate(self)
+        finally:
+            self._stopping = False
+            self._thread_id = None
+            events._set_running_loop(None)
+            self._set_coroutine_origin_tracking(False)
+            sys.set_asyncgen_hooks(*old_agen_hooks)
+
     def _uring_ring(self) -> Ring:
         """The loop's own ring: queue ops on it with a callback; the loop submits before
         each wait and dispatches their CQEs."""
@@ -156,10 +188,10 @@ class EventLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[name-define
         return self._selector.ring
 
 
-class EventLoopPolicy(asyncio.DefaultEventLoopPolicy):  # type: ignore[misc,valid-type]
+class EventLoopPolicy(asyncio.DefaultEventLoopPolicy):
     """A policy whose new loops are `uring.EventLoop`s, for code that still sets policies."""
 
-    def _loop_factory(self) -> EventLoop:  # type: ignore[override]
+    def _loop_factory(self) -> EventLoop:
         return EventLoop()
 
 
@@ -168,7 +200,7 @@ def new_event_loop() -> EventLoop:
     return EventLoop()
 
 
-def run(main: Awaitable[_T], *, debug: bool | None = None) -> _T:
+def run(main: Coroutine[Any, Any, _T], *, debug: bool | None = None) -> _T:
     """Run a coroutine on a new `uring.EventLoop`, as `asyncio.run` / `uvloop.run` do."""
     with asyncio.Runner(debug=debug, loop_factory=new_event_loop) as runner:
-        return runner.run(main)  # type: ignore[arg-type]
+        return runner.run(main)

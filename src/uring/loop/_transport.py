@@ -31,11 +31,19 @@ class RecvPool:
         self.fast = _fast.RecvBuffers(self.buffers)
         self.take = self.fast.take     # copy out a CQE's data and recycle its buffer
 
+    def outstanding(self) -> int:
+        """Buffers the kernel has filled that were not handed back yet (0 when idle)."""
+        return self.buffers.entries - ((self.fast.tail - self.buffers.head) & 0xFFFF)
+
     def close(self) -> None:
         self.buffers.close()
 
 
-class RingSocketTransport(selector_events._SelectorSocketTransport):  # type: ignore[name-defined,misc]
+# asyncio's socket transport is private API (typeshed does not describe it): typed as Any.
+_SocketTransport: Any = selector_events._SelectorSocketTransport  # type: ignore[attr-defined]
+
+
+class RingSocketTransport(_SocketTransport):
     """asyncio's socket transport (writes, flow control, half-close, close and abort stay
     the stdlib's) with the read side on the ring: the loop calls `_add_reader` and
     `_remove_reader` for it as for any transport, and those arm or cancel a multishot recv."""
@@ -124,7 +132,7 @@ class RingSocketTransport(selector_events._SelectorSocketTransport):  # type: ig
         protocol = self._protocol
         try:
             if isinstance(protocol, protocols.BufferedProtocol):
-                protocols._feed_data_to_buffered_proto(protocol, data)
+                protocols._feed_data_to_buffered_proto(protocol, data)  # type: ignore[attr-defined]
             else:
                 protocol.data_received(data)
         except (SystemExit, KeyboardInterrupt):
@@ -134,4 +142,4 @@ class RingSocketTransport(selector_events._SelectorSocketTransport):  # type: ig
 
 
 
-_fast.set_stdlib_write(selector_events._SelectorSocketTransport.write)
+_fast.set_stdlib_write(_SocketTransport.write)

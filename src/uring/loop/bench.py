@@ -1,5 +1,9 @@
 """`uring bench loop`: TCP echo (a C client in its own process) and scheduling/file micro
-benchmarks for asyncio, uvloop and uring.EventLoop, measured side by side in one run."""
+benchmarks for asyncio, uvloop and uring.EventLoop, measured side by side in one run.
+
+Every figure is per CPU time of the process under test (echo: requests per server
+CPU-second; micro: CPU ns per operation, reads per CPU-second), so a machine shared with
+other work slows all loops alike instead of whichever ran when the load peaked."""
 
 from __future__ import annotations
 
@@ -53,8 +57,8 @@ async def _echo_stream(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
                 break
             writer.write(data)
             await writer.drain()
-    except ConnectionError:
-        pass
+    except (ConnectionError, asyncio.CancelledError):
+        pass   # the client went away, or the server is shutting down
     finally:
         writer.close()
 
@@ -71,7 +75,11 @@ def _serve(loop_name: str, api: str) -> int:
     server = loop.run_until_complete(start())
     print(server.sockets[0].getsockname()[1], flush=True)
     # The parent closes our stdin when it is done with us.
-    loop.add_reader(sys.stdin.fileno(), loop.stop)
+    def parent_done() -> None:
+        loop.remove_reader(sys.stdin.fileno())
+        loop.stop()
+
+    loop.add_reader(sys.stdin.fileno(), parent_done)
     loop.run_forever()
     server.close()
     tasks = asyncio.all_tasks(loop)
@@ -110,6 +118,7 @@ def echo_cell(loop_name: str, api: str, size: int, conns: int, seconds: float,
     """One run: a server process on `loop_name`, the C client against it."""
     server = subprocess.Popen([sys.executable, "-m", "uring.loop.bench", "--serve", loop_name, api],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert server.stdin is not None and server.stdout is not None
     try:
         port = int(server.stdout.readline())
         client = subprocess.Popen([_client_binary(), "127.0.0.1", str(port), str(conns), str(size),
@@ -144,10 +153,10 @@ def _chain(loop: asyncio.AbstractEventLoop, n: int) -> float:
         else:
             done.set_result(None)
 
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     loop.call_soon(step)
     loop.run_until_complete(done)
-    return (time.perf_counter() - t0) / n * 1e9
+    return (time.process_time() - t0) / n * 1e9
 
 
 def _ping_pong(loop: asyncio.AbstractEventLoop, n: int) -> float:
@@ -158,17 +167,17 @@ def _ping_pong(loop: asyncio.AbstractEventLoop, n: int) -> float:
     async def both() -> None:
         await asyncio.gather(worker(), worker())
 
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     loop.run_until_complete(both())
-    return (time.perf_counter() - t0) / n * 1e9
+    return (time.process_time() - t0) / n * 1e9
 
 
 def _file_reads(path: str, size: int, reads: int, tasks: int = 64) -> dict:
-    """reads/s of `tasks` tasks doing random 4 KiB reads on our loop: awaited ring reads
-    (queued on the loop's ring, completed in its own wait: the uring.aio contract), and a
-    blocking os.pread in the task, yielding after each read or not at all."""
+    """reads/s of `tasks` tasks doing random 4 KiB reads on our loop: `await uring.aio.read`
+    (queued on the loop's ring, completed in its own wait), and a blocking os.pread in the
+    task, yielding after each read or not at all."""
+    from uring import aio
     from uring.loop import new_event_loop
-    from uring.loop._fast import resolve_future
     loop = new_event_loop()
     fd = os.open(path, os.O_RDONLY)
     rng = random.Random(1)
@@ -176,17 +185,10 @@ def _file_reads(path: str, size: int, reads: int, tasks: int = 64) -> dict:
     offsets = [rng.randrange(blocks) * 4096 for _ in range(reads)]
     per_task = reads // tasks
 
-    ring = loop._uring_ring()
-
-    async def ring_read(buf: bytearray, offset: int) -> int:
-        fut = loop.create_future()
-        ring.read(fd, buf, None, offset, callback=resolve_future, context=fut)
-        return await fut
-
     async def ring_task(k: int) -> None:
         buf = bytearray(4096)
         for off in offsets[k * per_task:(k + 1) * per_task]:
-            await ring_read(buf, off)
+            await aio.read(fd, buf, 4096, off)
 
     async def pread_task(k: int) -> None:
         for off in offsets[k * per_task:(k + 1) * per_task]:
@@ -202,9 +204,9 @@ def _file_reads(path: str, size: int, reads: int, tasks: int = 64) -> dict:
         for name, body in (("ring", ring_task), ("pread", pread_task), ("pread_tight", pread_tight_task)):
             async def run_all() -> None:
                 await asyncio.gather(*(body(k) for k in range(tasks)))
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             loop.run_until_complete(run_all())
-            out[name] = per_task * tasks / (time.perf_counter() - t0)
+            out[name] = per_task * tasks / (time.process_time() - t0)
         return out
     finally:
         os.close(fd)
