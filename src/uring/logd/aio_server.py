@@ -11,7 +11,7 @@ import asyncio
 import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from uring.logd.protocol import DEFAULT_MAX_RECORD, Framer, RecordTooLong, ack_line, too_long_line
 from uring.logd.server import SYNC_MODES, _open_log, parse_address
@@ -149,6 +149,7 @@ class AioLogServer:
 
     async def _commit_loop(self) -> None:
         loop = asyncio.get_running_loop()
+        reached: Iterable[tuple[_Conn, int]]
         try:
             while self._chunks or self._records:
                 if self.group_commit:
