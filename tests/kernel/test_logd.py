@@ -290,3 +290,49 @@ def test_sqpoll_server(tmp_path, mode):
     assert pusher.acked > 0
     _check(log, {1: pusher.acked}, exact=True)
     assert stats["fsyncs"] == 0
+
+
+def test_out_of_file_descriptors_then_recovers(tmp_path):
+    """At its fd limit the server stops accepting (no spinning) and resumes once fds free."""
+    import resource
+
+    def low_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (48, 48))
+
+    log = str(tmp_path / "log")
+    proc, address = start_server("uring", log, preexec_fn=low_limit)
+    try:
+        socks = [socket.create_connection(address) for _ in range(80)]   # more than 48 fds
+        time.sleep(0.3)
+        cpu = _cpu_seconds(proc.pid)
+        time.sleep(1.0)
+        # Spinning costs a loaded core's worth (0.3+ s here); a 50 ms retry timer, ~nothing.
+        assert _cpu_seconds(proc.pid) - cpu < 0.1, "the accept loop spins at the fd limit"
+        for s in socks:
+            s.close()
+        pusher = _Pusher(address, 5)
+        pusher.start()
+        deadline = time.monotonic() + 20
+        while not pusher.acked and time.monotonic() < deadline:
+            time.sleep(0.02)
+        pusher.finish(half_close=True)
+    finally:
+        stats = stop_server(proc)
+    assert pusher.acked > 0
+    assert stats["accepted"] == stats["closed"] >= 80
+    _check(log, {5: pusher.acked}, exact=True)
+
+
+def _cpu_seconds(pid):
+    from uring.logd.bench import server_cpu
+    return server_cpu(pid)
+
+
+def test_sigint_exits_cleanly(tmp_path):
+    proc, address = start_server("uring", str(tmp_path / "log"))
+    with socket.create_connection(address) as idle:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+        assert idle.recv(10) == b""   # the idle connection was closed by the server
+    assert proc.returncode == 0
+    assert '"closed": 1' in out

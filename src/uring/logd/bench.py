@@ -71,16 +71,17 @@ def server_cpu(pid: int) -> float:
 
 
 def start_server(server: str, log: str, *, sync: str = "fsync", group_commit: bool = True,
-                 sqpoll: bool = False, extra: Sequence[str] = ()) -> tuple[subprocess.Popen, tuple[str, int]]:
+                 sqpoll: bool = False, extra: Sequence[str] = (),
+                 **popen: Any) -> tuple[subprocess.Popen, tuple[str, int]]:
     """Start `uring logd` (`server`: uring, asyncio or uvloop) on a free port; returns the
-    process and the address it listens on."""
+    process and the address it listens on. `popen`: more subprocess.Popen arguments."""
     cmd = [sys.executable, "-m", "uring", "logd", "--listen", "127.0.0.1:0", "--log", log,
            "--loop", server, "--sync", sync, *extra]
     if group_commit:
         cmd.append("--group-commit")
     if sqpoll:
         cmd.append("--sqpoll")
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, **popen)
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if not line.startswith("logd listening on "):

@@ -38,6 +38,8 @@ _MSG_NOSIGNAL = socket.MSG_NOSIGNAL
 # Records per per-record chain: 2 SQEs each, and a chain must fit the SQ in one submit.
 _CHAIN_RECORDS = 512
 _BGID = 7
+_OUT_OF_FDS = (-errno.EMFILE, -errno.ENFILE, -errno.ENOBUFS, -errno.ENOMEM)
+_ACCEPT_RETRY = 0.05   # seconds between accept attempts while out of file descriptors
 
 
 def parse_address(text: str) -> tuple[str, int]:
@@ -247,11 +249,22 @@ class LogServer:
                 self._rearm.append(conn)
         if not flags & _F_MORE:
             self._accept_op = None
-            if not self._stopping:
-                if res < 0 and res not in (-errno.EMFILE, -errno.ENFILE, -errno.ENOBUFS, -errno.ENOMEM,
-                                           -errno.ECONNABORTED, -errno.EINTR):
-                    raise OSError(-res, f"multishot accept failed: {os.strerror(-res)}")
+            if self._stopping:
+                return
+            if res in _OUT_OF_FDS:
+                # Retrying at once would spin while the process is at its fd limit: the
+                # pending connections wait in the backlog until a timeout re-arms the accept.
+                assert self.ring is not None
+                self._accept_op = self.ring.queue(ops.timeout(_ACCEPT_RETRY), callback=self._retry_accept)
+            elif res >= 0 or res in (-errno.ECONNABORTED, -errno.EINTR):
                 self._arm_accept()
+            else:
+                raise OSError(-res, f"multishot accept failed: {os.strerror(-res)}")
+
+    def _retry_accept(self, op: Any, res: int, flags: int) -> None:
+        self._accept_op = None
+        if not self._stopping:
+            self._arm_accept()
 
     def _on_recv(self, op: Any, res: int, flags: int) -> None:
         conn: _Conn = op.context
