@@ -331,6 +331,8 @@ def _cpu_seconds(pid):
 def test_sigint_exits_cleanly(tmp_path):
     proc, address = start_server("uring", str(tmp_path / "log"))
     with socket.create_connection(address) as idle:
+        idle.sendall(b"hello\n")
+        assert idle.recv(10) == b"1\n"   # accepted and served: now idle
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
         assert idle.recv(10) == b""   # the idle connection was closed by the server
