@@ -12,8 +12,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "uring"
-# Modules of the layers being built in parallel (aio, loop, logd/stat tools, their benches).
-NOT_YET = r"/(aio|loop|tools|logd)/|/cli/\w+_cmd\.py$|/bench_(seed|copy)\.py$"
+# Modules of the layers being built in parallel (aio, loop, stat tools, their benches);
+# logd and its command opted in.
+NOT_YET = r"/(aio|loop|tools)/|/cli/(?!logd_cmd)\w+_cmd\.py$|/bench_(seed|copy)\.py$"
 
 
 def test_mypy_is_clean():
