@@ -340,3 +340,16 @@ def _cpu_seconds(pid):
     from uring.logd.bench import server_cpu
     return server_cpu(pid)
 
+
+
+def test_bench_measures_servers_side_by_side(capsys):
+    from uring.cli.main import main
+    assert main(["logd", "bench", "--conns", "3", "--modes", "group", "--servers", "uring,uvloop",
+                 "--duration", "0.3", "--window", "2"]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if line.startswith("group ")]
+    assert [r[2] for r in rows[-2:]] == ["uring", "uvloop"]
+    for r in rows:
+        assert float(r[3].replace(",", "")) > 0     # records/s
+        assert float(r[5].replace(",", "")) > 0     # acks per server CPU-second
+    assert rows[-2][-1].endswith("x")               # uring's ratio to the uvloop run
