@@ -175,7 +175,7 @@ def test_sigkill_at_random_moment_keeps_acked_records(tmp_path, run):
     _check(log, acked)
 
 
-@pytest.mark.parametrize("server", ["uring", "asyncio", "uvloop"])
+@pytest.mark.parametrize("server", ["uring", "asyncio", "uvloop", "uring-loop"])
 def test_sigterm_acks_everything_received_then_exits(tmp_path, server):
     log = str(tmp_path / "log")
     proc, address = start_server(server, log, sync="fdatasync")

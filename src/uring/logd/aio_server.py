@@ -18,7 +18,7 @@ from uring.logd.server import SYNC_MODES, _open_log, parse_address
 
 __all__ = ["AioLogServer", "serve_asyncio", "LOOPS"]
 
-LOOPS = ("asyncio", "uvloop")
+LOOPS = ("asyncio", "uvloop", "uring-loop")
 
 
 def _write_all(fd: int, data: bytes, offset: int) -> None:
@@ -236,7 +236,8 @@ class AioLogServer:
 def serve_asyncio(listen: str | tuple[str, int], log_path: str, *, loop: str = "asyncio", sync: str = "fsync",
                   group_commit: bool = True, max_record: int = DEFAULT_MAX_RECORD,
                   ready: Callable[[AioLogServer], Any] | None = None) -> dict:
-    """Run the asyncio logd server (`loop` "asyncio" or "uvloop") until SIGINT/SIGTERM."""
+    """Run the asyncio logd server (`loop`: "asyncio", "uvloop" or "uring-loop", this project's
+    asyncio loop) until SIGINT/SIGTERM."""
     if loop not in LOOPS:
         raise ValueError(f"loop must be one of {LOOPS}, got {loop!r}")
     address = parse_address(listen) if isinstance(listen, str) else listen
@@ -254,4 +255,7 @@ def serve_asyncio(listen: str | tuple[str, int], log_path: str, *, loop: str = "
     if loop == "uvloop":
         import uvloop
         return uvloop.run(main())
+    if loop == "uring-loop":
+        from uring.loop import run   # this project's asyncio event loop on io_uring
+        return run(main())
     return asyncio.run(main())

@@ -25,10 +25,12 @@ from uring.bufring import BufferRing
 from uring.logd.protocol import AckReader, make_record
 from uring.ring import Ring
 
-__all__ = ["SERVERS", "MODES", "start_server", "stop_server", "run_load", "CpuMeter", "server_cpu", "run_matrix",
+__all__ = ["SERVERS", "ALL_SERVERS", "MODES", "start_server", "stop_server", "run_load", "CpuMeter", "server_cpu", "run_matrix",
            "format_table"]
 
 SERVERS = ("uring", "asyncio", "uvloop")
+# Also measurable: the asyncio server on this project's own event loop (--servers ...,uring-loop).
+ALL_SERVERS = SERVERS + ("uring-loop",)
 MODES = ("record", "group")
 _F_MORE = int(CqeFlags.MORE)
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -275,7 +277,7 @@ def _median(rows: Sequence[dict]) -> dict:
     return out
 
 
-HEADER = (f"{'mode':<7}{'conns':>6} {'server':<8}{'records/s':>11}{'ack lines/s':>12}"
+HEADER = (f"{'mode':<7}{'conns':>6} {'server':<11}{'records/s':>11}{'ack lines/s':>12}"
           f"{'acks/CPU-s':>12}{'p50 ms':>9}{'p99 ms':>9}{'vs asyncio':>11}{'vs uvloop':>10}")
 
 
@@ -288,7 +290,7 @@ def format_row(row: dict, rows: Sequence[dict] = ()) -> str:
                 if other["acks_per_cpu_s"] > 0 and other is not row:
                     return f"{row['acks_per_cpu_s'] / other['acks_per_cpu_s']:.2f}x"
         return "-"
-    return (f"{row['mode']:<7}{row['conns']:>6} {row['server']:<8}{row['records_per_s']:>11,.0f}"
+    return (f"{row['mode']:<7}{row['conns']:>6} {row['server']:<11}{row['records_per_s']:>11,.0f}"
             f"{row['ack_lines_per_s']:>12,.0f}{row['acks_per_cpu_s']:>12,.0f}{row['p50_ms']:>9.2f}"
             f"{row['p99_ms']:>9.2f}{ratio('asyncio'):>11}{ratio('uvloop'):>10}")
 
