@@ -116,7 +116,8 @@ def _bench(args: argparse.Namespace) -> int:
     from uring.logd.bench import HEADER, format_row, format_table, run_matrix
     if not args.json:
         print(f"logd bench: {args.record_size}-byte records, window {args.window}, sync={args.bench_sync}, "
-              f"{args.duration:g} s per run, median of {args.repeat}; acks = records acknowledged; CPU = server process, all threads")
+              f"{args.duration:g} s per run, median of {args.repeat}; acks = records acknowledged; "
+              "CPU = server process, all threads")
         print(HEADER, flush=True)
     rows = run_matrix(servers=args.servers, modes=args.modes, conns=args.conns, record_size=args.record_size,
                       duration=args.duration, window=args.window, sync=args.bench_sync, repeat=args.repeat,

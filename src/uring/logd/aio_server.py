@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable
 
 from uring.logd.protocol import DEFAULT_MAX_RECORD, Framer, RecordTooLong, ack_line, too_long_line
-from uring.logd.server import SYNC_MODES, _open_log, parse_address
+from uring.logd.server import SYNC_MODES, open_log, parse_address
 
 __all__ = ["AioLogServer", "serve_asyncio", "LOOPS"]
 
@@ -108,7 +108,7 @@ class AioLogServer:
         self.max_record = max_record
         self.group_commit = bool(group_commit)
         self._sync = {"fsync": os.fsync, "fdatasync": os.fdatasync, "none": None}[sync]
-        self._fd, self._offset = _open_log(log_path)
+        self._fd, self._offset = open_log(log_path)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="logd-fsync")
         self.conns: set[_Conn] = set()
         self.closing: set[_Conn] = set()

@@ -25,8 +25,8 @@ from uring.bufring import BufferRing
 from uring.logd.protocol import AckReader, make_record
 from uring.ring import Ring
 
-__all__ = ["SERVERS", "ALL_SERVERS", "MODES", "start_server", "stop_server", "run_load", "CpuMeter", "server_cpu", "run_matrix",
-           "format_table"]
+__all__ = ["SERVERS", "ALL_SERVERS", "MODES", "start_server", "stop_server", "run_load", "CpuMeter", "server_cpu",
+           "run_matrix", "format_row", "format_table"]
 
 SERVERS = ("uring", "asyncio", "uvloop")
 # Also measurable: the asyncio server on this project's own event loop (--servers ...,uring-loop).

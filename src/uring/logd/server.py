@@ -18,7 +18,6 @@ import os
 import signal
 import socket
 import threading
-import time
 from typing import Any, Callable
 
 from uring import ops
@@ -66,7 +65,7 @@ def _listen_socket(address: tuple[str, int], backlog: int) -> socket.socket:
     return sock
 
 
-def _open_log(path: str) -> tuple[int, int]:
+def open_log(path: str) -> tuple[int, int]:
     """(fd, append offset) of the log after cutting a torn tail; the directory entry is made
     durable too, or a fresh log could vanish in a crash with its acked records."""
     size, _ = recover_log(path)
@@ -138,7 +137,7 @@ class LogServer:
         self._br: _RecvBuffers | None = None
         self._ring_args = (ring_entries, sqpoll, buffers, buffer_size)
         try:
-            self._log_fd, self._offset = _open_log(log_path)
+            self._log_fd, self._offset = open_log(log_path)
         except BaseException:
             self._release()
             raise
