@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from uring import bench
+from uring.cli.argtypes import byte_size, positive_int
 from uring.copy import copyfile
 
 __all__ = ["Timing", "METHODS", "drop_cache", "measure", "format_table", "main"]
@@ -189,9 +190,9 @@ def format_table(timings: Sequence[Timing], *, path: Path | None = None, fsync: 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="uring bench copy", description=__doc__.split("\n\n")[0])
-    p.add_argument("--size", type=_size, default=256 << 20, metavar="BYTES",
+    p.add_argument("--size", type=byte_size, default=256 << 20, metavar="BYTES",
                    help="size of the file copied (default 256M)")
-    p.add_argument("--repeat", type=_positive, default=3, metavar="N", help="rounds (default 3)")
+    p.add_argument("--repeat", type=positive_int, default=3, metavar="N", help="rounds (default 3)")
     p.add_argument("--cache", choices=[*CACHE_STATES, "both"], default="both", help="default both")
     p.add_argument("--method", action="append", choices=list(METHODS), metavar="NAME",
                    help="only these methods (repeatable; cp is always kept as the baseline)")
@@ -202,23 +203,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="durable copies: time each copy until its destination is fsynced")
     p.add_argument("--json", action="store_true", help="one JSON object per timing, one per line")
     return p
-
-
-def _size(text: str) -> int:
-    try:
-        return bench.parse_size(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
 
 
 def main(argv: list[str] | None = None) -> int:

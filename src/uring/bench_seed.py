@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from uring import bench
+from uring.cli.argtypes import byte_size, positive_float, positive_int
 
 __all__ = ["Row", "Sample", "ROWS", "MODES", "SEED_IOPS", "measure", "format_table",
            "format_bars", "svg_chart", "load_json", "main"]
@@ -325,25 +326,6 @@ def _qd_list(text: str) -> list[int]:
     return qds
 
 
-def _positive(kind: type) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a {kind.__name__}: {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-        return value
-    return parse
-
-
-def _size(text: str) -> int:
-    try:
-        return bench.parse_size(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="uring bench seed", description=__doc__.split("\n\n")[1],
@@ -353,11 +335,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--qd", type=_qd_list, default=list(DEFAULT_QDS), metavar="N,N,...",
                    help="queue depths (default 1,32,128)")
     p.add_argument("--lang", choices=["C", "Python", "both"], default="both", help="default both")
-    p.add_argument("--seconds", type=_positive(float), default=DEFAULT_SECONDS, metavar="S",
+    p.add_argument("--seconds", type=positive_float, default=DEFAULT_SECONDS, metavar="S",
                    help=f"length of each measurement (default {DEFAULT_SECONDS:g})")
-    p.add_argument("--repeat", type=_positive(int), default=1, metavar="N",
+    p.add_argument("--repeat", type=positive_int, default=1, metavar="N",
                    help="interleaved rounds; medians are reported (default 1)")
-    p.add_argument("--size", type=_size, default=bench.DEFAULT_SIZE, metavar="BYTES",
+    p.add_argument("--size", type=byte_size, default=bench.DEFAULT_SIZE, metavar="BYTES",
                    help="size of the data file (default 1G)")
     p.add_argument("--file", metavar="PATH", help="read this existing file instead (never written)")
     p.add_argument("--json", action="store_true", help="one JSON object per figure, one per line")

@@ -29,31 +29,8 @@ Other families, each with its own --help:
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the bench options to `parser` (shared by `uring bench` and benchmarks/run.py)."""
-    from uring.bench import DEFAULT_REPEAT, DEFAULT_SECONDS, DEFAULT_SIZE, WORKLOADS, parse_size
-
-    def positive_float(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-        return value
-
-    def positive_int(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-        return value
-
-    def size(text: str) -> int:
-        try:
-            return parse_size(text)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
+    from uring.bench import DEFAULT_REPEAT, DEFAULT_SECONDS, DEFAULT_SIZE, WORKLOADS
+    from uring.cli.argtypes import byte_size, positive_float, positive_int
 
     parser.add_argument("workload", nargs="?", default="all", choices=[*WORKLOADS, "all"],
                         help="what to measure (default: all)")
@@ -65,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help=f"interleaved rounds per workload; medians are reported (default {DEFAULT_REPEAT})")
     parser.add_argument("--file", metavar="PATH",
                         help="read this existing file instead of the cached data file (never written)")
-    parser.add_argument("--size", type=size, default=DEFAULT_SIZE, metavar="BYTES",
+    parser.add_argument("--size", type=byte_size, default=DEFAULT_SIZE, metavar="BYTES",
                         help="size of the cached data file: bytes or 64M, 1G, ... (default 1G)")
     return parser
 

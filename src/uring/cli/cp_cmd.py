@@ -10,19 +10,10 @@ import sys
 import time
 from typing import Callable, TextIO
 
+from uring.cli.argtypes import positive_int
 from uring.copy import DEFAULTS, MODES, choose_mode, copyfile
 
 __all__ = ["add_parser", "run", "ProgressBar"]
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1: {text!r}")
-    return value
 
 
 def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> argparse.ArgumentParser:
@@ -36,9 +27,9 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
     p.add_argument("src", metavar="SRC", help="regular file to copy")
     p.add_argument("dst", metavar="DST", help="destination file, or an existing directory")
     p.add_argument("--mode", choices=MODES, default="auto", help="engine (default auto)")
-    p.add_argument("--qd", type=_positive, default=None,
+    p.add_argument("--qd", type=positive_int, default=None,
                    help="chains in flight (default: " + ", ".join(f"{m} {q}" for m, (q, _) in DEFAULTS.items()) + ")")
-    p.add_argument("--chunk", type=_positive, default=None,
+    p.add_argument("--chunk", type=positive_int, default=None,
                    help="bytes per chain (default: " + ", ".join(f"{m} {c >> 10}K" for m, (_, c) in DEFAULTS.items()) + ")")
     p.add_argument("--fsync", action="store_true", help="fsync DST before exiting")
     p.add_argument("--progress", dest="progress", action="store_true", default=None,

@@ -8,23 +8,10 @@ import json
 import sys
 from typing import Callable
 
+from uring.cli.argtypes import int_list, positive_int
 from uring.logd.protocol import DEFAULT_MAX_RECORD
 
 __all__ = ["add_parser", "run"]
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1: {text!r}")
-    return value
-
-
-def _int_list(text: str) -> list[int]:
-    return [_positive(part) for part in text.split(",") if part]
 
 
 def _choices(allowed: tuple[str, ...]) -> Callable[[str], list[str]]:
@@ -53,7 +40,7 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
                    help="one fsync for every record that arrived while the previous one ran "
                         "(default: one write -> fsync per record)")
     p.add_argument("--sqpoll", action="store_true", help="a kernel thread polls the submission queue")
-    p.add_argument("--max-record", type=_positive, default=DEFAULT_MAX_RECORD,
+    p.add_argument("--max-record", type=positive_int, default=DEFAULT_MAX_RECORD,
                    help=f"longest record in bytes, newline included (default {DEFAULT_MAX_RECORD})")
     p.add_argument("--loop", choices=("uring",) + LOOPS, default="uring",
                    help="uring (default), or the asyncio comparison server on asyncio, uvloop or "
@@ -62,16 +49,16 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
     b = sub.add_parser("bench", help="measure logd on io_uring, asyncio and uvloop side by side",
                        description="Start each server, drive N connections for DURATION seconds, "
                                    "report records/s, acks per server CPU-second, p50/p99 ack latency.")
-    b.add_argument("--conns", type=_int_list, default=[1, 10, 100], help="connection counts (default 1,10,100)")
-    b.add_argument("--record-size", type=_positive, default=100, help="bytes per record (default 100)")
+    b.add_argument("--conns", type=int_list, default=[1, 10, 100], help="connection counts (default 1,10,100)")
+    b.add_argument("--record-size", type=positive_int, default=100, help="bytes per record (default 100)")
     b.add_argument("--duration", type=float, default=3.0, help="measured seconds per run (default 3)")
-    b.add_argument("--window", type=_positive, default=1,
+    b.add_argument("--window", type=positive_int, default=1,
                    help="records each connection keeps unacknowledged (default 1)")
     b.add_argument("--servers", type=_choices(ALL_SERVERS), default=list(SERVERS),
                    help="default uring,asyncio,uvloop; uring-loop: the asyncio server on uring.loop")
     b.add_argument("--modes", type=_choices(MODES), default=list(MODES),
                    help="record (fsync per record) and/or group (group commit); default both")
-    b.add_argument("--repeat", type=_positive, default=1,
+    b.add_argument("--repeat", type=positive_int, default=1,
                    help="runs per setting; the table shows medians (default 1)")
     b.add_argument("--sync", dest="bench_sync", choices=SYNC_MODES, default="fsync")
     b.add_argument("--sqpoll", dest="bench_sqpoll", action="store_true", help="run the uring server with SQPOLL")

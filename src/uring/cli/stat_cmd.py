@@ -8,27 +8,9 @@ import json
 import sys
 from typing import Any
 
+from uring.cli.argtypes import pid, positive_float
+
 __all__ = ["add_parser", "run"]
-
-
-def _pid(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a process id: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"not a process id: {text!r}")
-    return value
-
-
-def _interval(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -39,9 +21,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                     "process you may read): SQ/CQ sizes, heads and tails, pending SQEs and "
                     "CQEs, overflowed CQEs, the SQPOLL thread and its CPU, registered files, "
                     "buffers and personalities, and the poll list.")
-    p.add_argument("pids", metavar="PID", nargs="*", type=_pid, help="processes to look at")
+    p.add_argument("pids", metavar="PID", nargs="*", type=pid, help="processes to look at")
     p.add_argument("--json", action="store_true", help="one JSON object per ring, one per line")
-    p.add_argument("--watch", metavar="SECONDS", nargs="?", type=_interval, const=1.0,
+    p.add_argument("--watch", metavar="SECONDS", nargs="?", type=positive_float, const=1.0,
                    help="redraw every SECONDS (default 1) with SQEs/CQEs per second")
     p.add_argument("--count", type=int, default=None, help=argparse.SUPPRESS)  # frames, for tests
     return p
