@@ -50,6 +50,7 @@ test-asan: $(ASAN_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/uring bench aio
 
 clean:
 	rm -rf $(VENV) $(ASAN_VENV) build src/*.egg-info src/uring/_core.c src/uring/*.so src/uring/aio/_fast.c src/uring/aio/*.so src/uring/loop/_fast.c src/uring/loop/*.so

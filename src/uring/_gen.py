@@ -1,9 +1,5 @@
-"""Writes src/uring/_ring_methods.py: one Ring method per prep helper with the helper's real
-signature plus the common SQE keywords, so help(), inspect and type checkers see them.
-
-Run ``python -m uring._gen`` after adding or changing a prep helper; a unit test fails while
-the checked-in file differs from what this produces.
-"""
+"""Writes src/uring/_ring_methods.py (``python -m uring._gen``): a Ring method per prep helper
+with its real signature plus the common SQE keywords; a unit test checks the file is current."""
 
 from __future__ import annotations
 

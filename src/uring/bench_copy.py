@@ -32,24 +32,46 @@ __all__ = ["Timing", "METHODS", "drop_cache", "measure", "format_table", "main"]
 CACHE_STATES = ("cached", "cold")
 
 
-def _uring(mode: str) -> Callable[[Path, Path], object]:
-    return lambda src, dst: copyfile(src, dst, mode=mode)
+Copy = Callable[[Path, Path, bool], object]
+
+
+def _uring(mode: str) -> Copy:
+    return lambda src, dst, fsync: copyfile(src, dst, mode=mode, fsync=fsync)
 
 
 def _run(*argv: str) -> None:
     subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
 
 
-# name -> copy(src, dst); the first is the one the others are compared with.
-METHODS: dict[str, Callable[[Path, Path], object]] = {
-    "cp": lambda src, dst: _run("cp", str(src), str(dst)),
+def _fsync_path(dst: Path) -> None:
+    fd = os.open(dst, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _then_fsync(copy: Callable[[Path, Path], object]) -> Copy:
+    """A tool without its own fsync: copy, then fsync the destination (inside the timing
+    when the run is durable)."""
+    def run(src: Path, dst: Path, fsync: bool) -> None:
+        copy(src, dst)
+        if fsync:
+            _fsync_path(dst)
+    return run
+
+
+# name -> copy(src, dst, fsync); the first is the one the others are compared with.
+METHODS: dict[str, Copy] = {
+    "cp": _then_fsync(lambda src, dst: _run("cp", str(src), str(dst))),
     "uring cp": _uring("auto"),
     "uring cp --mode splice": _uring("splice"),
     "uring cp --mode direct": _uring("direct"),
     "uring cp --mode buffered": _uring("buffered"),
-    "shutil.copyfile": lambda src, dst: shutil.copyfile(src, dst),
-    "dd bs=1M oflag=direct": lambda src, dst: _run("dd", f"if={src}", f"of={dst}", "bs=1M",
-                                                   "oflag=direct", "status=none"),
+    "shutil.copyfile": _then_fsync(shutil.copyfile),
+    "dd bs=1M oflag=direct": lambda src, dst, fsync: _run(
+        "dd", f"if={src}", f"of={dst}", "bs=1M", "oflag=direct", "status=none",
+        *(["conv=fsync"] if fsync else [])),
 }
 BASELINE = "cp"
 
@@ -66,11 +88,16 @@ class Timing:
     def median(self) -> float:
         return statistics.median(self.seconds)
 
+    def speed_vs(self, baseline: "Timing") -> float:
+        """Median over the rounds of baseline time / this time in the same round: pairing
+        copies made seconds apart cancels the machine's drift between rounds."""
+        return statistics.median(b / t for b, t in zip(baseline.seconds, self.seconds))
+
     def to_json(self, baseline: "Timing | None") -> dict[str, Any]:
         return {"method": self.method, "cache": self.cache, "bytes": self.size,
                 "seconds": [round(s, 4) for s in self.seconds], "median_s": round(self.median, 4),
                 "gb_per_s": round(self.size / self.median / 1e9, 3),
-                "speed_vs_cp": None if baseline is None else round(baseline.median / self.median, 3)}
+                "speed_vs_cp": None if baseline is None else round(self.speed_vs(baseline), 3)}
 
 
 def drop_cache(path: Path) -> None:
@@ -88,17 +115,15 @@ def _warm(path: Path) -> None:
 
 def _flush_and_remove(dst: Path) -> None:
     if dst.exists():
-        fd = os.open(dst, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _fsync_path(dst)
         dst.unlink()
 
 
 def measure(src: Path, *, methods: Sequence[str] = tuple(METHODS), caches: Sequence[str] = CACHE_STATES,
-            repeat: int = 3, progress: Callable[[str], None] | None = None) -> list[Timing]:
-    """Time every method in every cache state, `repeat` interleaved rounds."""
+            repeat: int = 3, fsync: bool = False,
+            progress: Callable[[str], None] | None = None) -> list[Timing]:
+    """Time every method in every cache state, `repeat` interleaved rounds; with `fsync`
+    each timing ends when the copy is on stable storage."""
     size = src.stat().st_size
     timings = [Timing(m, c, size) for c in caches for m in methods]
     with open(src, "rb") as f:
@@ -107,14 +132,15 @@ def measure(src: Path, *, methods: Sequence[str] = tuple(METHODS), caches: Seque
     for r in range(repeat):
         for t in timings:
             # An untimed copy by the same method first: a copy right after cp's or
-            # shutil's in-kernel copy ran 2-5x slower here whatever the method, so each
+            # shutil's in-kernel copy ran 2-5x slower here whatever the method (a plain
+            # write() too: memory freed by the guest VM is faulted back in), so each
             # method is timed after one of its own.
             for timed in (False, True):
                 _flush_and_remove(dst)
                 (drop_cache if t.cache == "cold" else _warm)(src)
                 start = time.perf_counter()
                 try:
-                    METHODS[t.method](src, dst)
+                    METHODS[t.method](src, dst, fsync)
                     if timed:
                         t.seconds.append(time.perf_counter() - start)
                 finally:
@@ -128,7 +154,7 @@ def _baseline(timings: Sequence[Timing], cache: str) -> Timing | None:
     return next((t for t in timings if t.cache == cache and t.method == BASELINE and t.seconds), None)
 
 
-def format_table(timings: Sequence[Timing], *, path: Path | None = None) -> str:
+def format_table(timings: Sequence[Timing], *, path: Path | None = None, fsync: bool = False) -> str:
     """Per cache state, one line per method: median time, GB/s and speed relative to cp."""
     if not timings:
         return "nothing measured"
@@ -143,7 +169,7 @@ def format_table(timings: Sequence[Timing], *, path: Path | None = None) -> str:
         base = _baseline(timings, cache)
         head = ["method", "time", "GB/s", "x cp"]
         lines = [[t.method, f"{t.median:.3f} s", f"{size / t.median / 1e9:.2f}",
-                  "-" if base is None else f"{base.median / t.median:.2f}"] for t in rows]
+                  "-" if base is None else f"{t.speed_vs(base):.2f}"] for t in rows]
         widths = [max(len(x) for x in col) for col in zip(head, *lines)]
         title = ("source in the page cache" if cache == "cached"
                  else "source dropped from the page cache (POSIX_FADV_DONTNEED) before each copy")
@@ -152,8 +178,12 @@ def format_table(timings: Sequence[Timing], *, path: Path | None = None) -> str:
                 "  ".join("-" * w for w in widths)]
         out += ["  ".join(x.ljust(w) if i == 0 else x.rjust(w) for i, (x, w) in enumerate(zip(line, widths)))
                 for line in lines]
-    out += ["", "x cp: cp's median time over the method's (> 1: faster than cp). Times end when "
-            "the copy returns (no fsync), as cp's do; each destination is flushed untimed."]
+    out += ["", "x cp: median over the rounds of cp's time / the method's in the same round (> 1: "
+            "faster than cp). " + (
+                "Durable copies: each time ends when the destination is fsynced (cp and shutil "
+                "then fsync; uring cp --fsync; dd conv=fsync)." if fsync else
+                "Times end when the copy returns (no fsync), as cp's do; each destination is "
+                "flushed untimed.")]
     return "\n".join(out)
 
 
@@ -168,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", metavar="PATH",
                    help="copy this file (copies go beside it) instead of the data file "
                         "in $URING_BENCH_DIR (default ~/.cache/uring-bench)")
+    p.add_argument("--fsync", action="store_true",
+                   help="durable copies: time each copy until its destination is fsynced")
     p.add_argument("--json", action="store_true", help="one JSON object per timing, one per line")
     return p
 
@@ -196,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     caches = list(CACHE_STATES) if args.cache == "both" else [args.cache]
     try:
         src = bench._input_file(args.file, args.size, progress)
-        timings = measure(src, methods=methods, caches=caches, repeat=args.repeat, progress=progress)
+        timings = measure(src, methods=methods, caches=caches, repeat=args.repeat, fsync=args.fsync,
+                          progress=progress)
     except (bench.BenchError, OSError, subprocess.CalledProcessError) as exc:
         print(f"uring bench copy: {exc}", file=sys.stderr)
         return 1
@@ -207,5 +240,5 @@ def main(argv: list[str] | None = None) -> int:
         for t in timings:
             print(json.dumps(t.to_json(_baseline(timings, t.cache))))
     else:
-        print(format_table(timings, path=src))
+        print(format_table(timings, path=src, fsync=args.fsync))
     return 0

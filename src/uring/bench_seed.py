@@ -125,6 +125,19 @@ def _py_read(path: Path, offsets: Sequence[int], mode: str, engine: str, qd: int
                            fixed=engine == "fixed", sqpoll=engine == "sqpoll")
 
 
+def _runner(exe: Path | None, path: Path, offsets: Sequence[int], mode: str, row: Row, qd: int,
+            seconds: float) -> Callable[[], float]:
+    if row.lang == "C":
+        assert exe is not None
+        return lambda: _c_read(exe, path, mode, row.engine, qd, seconds)
+    return lambda: _py_read(path, offsets, mode, row.engine, qd, seconds)
+
+
+def _cell(cells: dict[tuple[str, str, int], Sample], row: Row, mode: str, qd: int) -> Sample | None:
+    """The sample of `row` at depth `qd` (a sync row's only sample, whatever `qd`)."""
+    return cells.get((row.key, mode, 1 if row.engine == "sync" else qd))
+
+
 def measure(path: Path, *, modes: Sequence[str] = MODES, qds: Sequence[int] = DEFAULT_QDS,
             seconds: float = DEFAULT_SECONDS, repeat: int = 1, langs: Sequence[str] = ("C", "Python"),
             progress: Callable[[str], None] | None = None) -> tuple[list[Sample], list[str]]:
@@ -143,13 +156,7 @@ def measure(path: Path, *, modes: Sequence[str] = MODES, qds: Sequence[int] = DE
             if row.lang not in langs or (row.lang == "C" and exe is None):
                 continue
             for qd in ([1] if row.engine == "sync" else qds):
-                if row.lang == "C":
-                    run = (lambda e=exe, m=mode, g=row.engine, q=qd:
-                           _c_read(e, path, m, g, q, seconds))
-                else:
-                    run = (lambda m=mode, g=row.engine, q=qd:
-                           _py_read(path, offsets, m, g, q, seconds))
-                plan.append((Sample(row, mode, qd), run))
+                plan.append((Sample(row, mode, qd), _runner(exe, path, offsets, mode, row, qd, seconds)))
     warmed = False
     failed: set[int] = set()
     for r in range(repeat):
@@ -210,7 +217,7 @@ def format_table(samples: Sequence[Sample], notes: Sequence[str] = (), *,
                 if row.engine == "sync" and q != qds[0]:
                     line.append("")     # one read in flight, whatever the column
                     continue
-                s = cells.get((row.key, mode, 1 if row.engine == "sync" else q))
+                s = _cell(cells, row, mode, q)
                 if s is None:
                     line.append("-")
                     continue
@@ -239,8 +246,7 @@ def format_bars(samples: Sequence[Sample], width: int = 40) -> str:
     qd = qds[-1]
     out = []
     for mode in modes:
-        picked = [(row, cells.get((row.key, mode, 1 if row.engine == "sync" else qd))) for row in ROWS]
-        picked = [(row, s) for row, s in picked if s is not None]
+        picked = [(row, s) for row in ROWS if (s := _cell(cells, row, mode, qd)) is not None]
         if not picked:
             continue
         top = max(s.ops_per_sec for _, s in picked) or 1.0
@@ -274,8 +280,7 @@ def svg_chart(samples: Sequence[Sample], title: str = "uring bench seed") -> str
                      f'{_esc(MODE_TEXT[mode])}, reads/s</text>')
         y += 12
         for row in rows:
-            bars = [(q, cells.get((row.key, mode, 1 if row.engine == "sync" else q))) for q in qds]
-            bars = [(q, s) for q, s in bars if s is not None]
+            bars = [(q, s) for q in qds if (s := _cell(cells, row, mode, q)) is not None]
             if row.engine == "sync":
                 bars = bars[:1]
             block = len(bars) * bar_h

@@ -386,13 +386,14 @@ def choose_mode(src_fd: int, size: int | None = None) -> str:
 
 def copyfile(src: PathOrFd, dst: PathOrFd, *, qd: int | None = None, chunk: int | None = None,
              fsync: bool = False, ring=None, mode: str = "auto",
-             progress: Progress | None = None) -> int:
+             progress: Progress | None = None, info: dict[str, Any] | None = None) -> int:
     """Copy regular file `src` to `dst` (paths or open fds) through io_uring with `qd`
     linked chains of `chunk` bytes in flight (defaults per engine: DEFAULTS). A `dst` path
     is created or truncated (mode 0o666 & ~umask, as shutil.copyfile). `mode` is one of
     MODES (see the module docstring). With fsync=True the data is flushed to stable
-    storage before returning. `progress(bytes_copied)` is called as chains complete.
-    Returns the number of bytes copied.
+    storage before returning. `progress(bytes_copied)` is called as chains complete; an
+    `info` dict gets the engine that did the copy under "mode" (after auto's choice and
+    any fallback). Returns the number of bytes copied.
 
     Raises shutil.SameFileError if both name the same file, OSError for I/O errors and
     ValueError if `src` is not a regular file or an argument is out of range. `ring` may be
@@ -458,6 +459,8 @@ def copyfile(src: PathOrFd, dst: PathOrFd, *, qd: int | None = None, chunk: int 
         if copied is None:
             copied = _run(_Copier, ring, src_fd, dst_fd, st.st_size, qd, chunk, progress, "buffered")
             assert copied is not None
+        if info is not None:
+            info["mode"] = mode
         if isinstance(dst, int) and not isinstance(dst, bool) or fsync:
             # A caller's fd may hold older, longer content; a reservation may outrun a
             # source that shrank meanwhile.

@@ -233,7 +233,9 @@ def find_rings(pids: Iterable[int] | None = None) -> list[RingStat]:
 
 def rates(before: Iterable[RingStat], after: Iterable[RingStat], seconds: float) -> dict[tuple[int, int], dict[str, float]]:
     """Per (pid, fd): SQEs consumed and CQEs reaped per second between two samples, from
-    the movement of the SQ and CQ heads (mod 2**32, as the kernel's counters wrap)."""
+    the movement of the SQ and CQ heads (mod 2**32, as the kernel's counters wrap), and for
+    an SQPOLL ring the share of its thread's time spent working (SqWorkTime / SqTotalTime,
+    printed since 6.9)."""
     old = {(r.pid, r.fd): r for r in before}
     out: dict[tuple[int, int], dict[str, float]] = {}
     for r in after:
@@ -245,6 +247,10 @@ def rates(before: Iterable[RingStat], after: Iterable[RingStat], seconds: float)
             a, b = getattr(prev, attr), getattr(r, attr)
             if a is not None and b is not None:
                 rec[name] = ((b - a) % _U32) / seconds
+        if None not in (prev.sq_work_time_us, prev.sq_total_time_us, r.sq_work_time_us, r.sq_total_time_us):
+            total = r.sq_total_time_us - prev.sq_total_time_us   # type: ignore[operator]
+            if total > 0:
+                rec["sqpoll_busy"] = (r.sq_work_time_us - prev.sq_work_time_us) / total  # type: ignore[operator]
         out[(r.pid, r.fd)] = rec
     return out
 
@@ -268,7 +274,7 @@ def format_table(rings: list[RingStat], rate: dict[tuple[int, int], dict[str, fl
     head = ["PID", "COMM", "FD", "SQ", "SQ head/tail", "SQ pend", "CQ", "CQ head/tail", "CQ pend",
             "OVF", "SQPOLL", "FILES", "BUFS", "PERS", "POLL"]
     if rate is not None:
-        head += ["SQE/s", "CQE/s"]
+        head += ["SQE/s", "CQE/s", "SQPOLL busy"]
     rows = []
     for r in rings:
         sqpoll = "-" if r.sq_thread is None else (
@@ -279,7 +285,9 @@ def format_table(rings: list[RingStat], rate: dict[tuple[int, int], dict[str, fl
                sqpoll, str(r.files), str(r.buffers), str(len(r.personalities)), str(len(r.poll_list))]
         if rate is not None:
             rec = rate.get((r.pid, r.fd), {})
-            row += [_rate(rec.get("sqe_per_sec")), _rate(rec.get("cqe_per_sec"))]
+            busy = rec.get("sqpoll_busy")
+            row += [_rate(rec.get("sqe_per_sec")), _rate(rec.get("cqe_per_sec")),
+                    "-" if busy is None else f"{busy:.0%}"]
         if r.busy:
             row = row[:3] + ["(busy: the kernel skipped its fdinfo, try again)"]
         rows.append(row)

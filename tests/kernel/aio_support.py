@@ -9,12 +9,17 @@ from typing import Any, Awaitable, Callable
 import pytest
 
 LOOPS = ["asyncio", "uvloop"]
+# uring.loop.EventLoop owns its ring (`_uring_ring()`): uring.aio uses it as is.
+ALL_LOOPS = LOOPS + ["uring"]
 
 
 def new_loop(name: str) -> asyncio.AbstractEventLoop:
     if name == "uvloop":
         uvloop = pytest.importorskip("uvloop")
         return uvloop.new_event_loop()
+    if name == "uring":
+        from uring.loop import new_event_loop
+        return new_event_loop()
     return asyncio.new_event_loop()
 
 

@@ -1,21 +1,13 @@
-"""A logd client for the end-to-end tests, run as its own process (or imported for its
-record format): sends numbered records with a window of unacknowledged ones, reads acks."""
+"""A logd client for the end-to-end tests (the tests fork it as a process; it also runs as a
+script): sends numbered records with a window of unacknowledged ones, reads acks."""
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import socket
 import sys
 import time
 
-# Loaded by path, not through the uring package: fifty of these processes start at once, and
-# the protocol module needs nothing from the rest of the library.
-_spec = importlib.util.spec_from_file_location(
-    "_logd_protocol", os.path.join(os.path.dirname(__file__), "..", "..", "src", "uring", "logd", "protocol.py"))
-_protocol = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_protocol)
-AckReader, make_record = _protocol.AckReader, _protocol.make_record
+from uring.logd.protocol import AckReader, make_record
 
 
 def record_size(cid: int, seq: int) -> int:

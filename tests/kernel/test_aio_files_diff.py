@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from tests.kernel.aio_support import LOOPS, run
+from tests.kernel.aio_support import ALL_LOOPS, LOOPS, run
 
 aiofiles = pytest.importorskip("aiofiles")
 from uring import aio  # noqa: E402
@@ -131,7 +131,7 @@ def test_open_errors_match_aiofiles(loop_name, tmp_path, fd_guard):
     assert run(loop_name, lambda: outcomes(aio.open)) == run(loop_name, lambda: outcomes(aiofiles.open))
 
 
-@pytest.mark.parametrize("loop_name", LOOPS)
+@pytest.mark.parametrize("loop_name", ALL_LOOPS)
 def test_iteration_context_manager_and_attributes(loop_name, tmp_path, fd_guard):
     path = tmp_path / "lines.txt"
     path.write_text("a\nbb\nccc")
@@ -151,7 +151,7 @@ def test_iteration_context_manager_and_attributes(loop_name, tmp_path, fd_guard)
     assert run(loop_name, lambda: main(aio.open)) == run(loop_name, lambda: main(aiofiles.open))
 
 
-@pytest.mark.parametrize("loop_name", LOOPS)
+@pytest.mark.parametrize("loop_name", ALL_LOOPS)
 def test_readinto_matches_aiofiles(loop_name, tmp_path, fd_guard):
     path = tmp_path / "d"
     path.write_bytes(DATA[:5000])

@@ -179,9 +179,12 @@ def test_engines_between_fds_and_with_fsync(tmp_path, fd_guard, mode):
     assert dst.read_bytes() == data
 
 
-def test_splice_falls_back_for_files_that_cannot_splice(tmp_path, fd_guard):
+@pytest.mark.parametrize("mode", ["splice", "direct"])
+def test_engines_fall_back_for_files_that_refuse_them(tmp_path, fd_guard, mode):
     dst = tmp_path / "stat"
-    assert copyfile("/proc/self/stat", dst, mode="splice") == len(dst.read_bytes()) > 0
+    info: dict = {}
+    assert copyfile("/proc/self/stat", dst, mode=mode, info=info) == len(dst.read_bytes()) > 0
+    assert info["mode"] == "buffered"     # procfs neither splices nor takes O_DIRECT
 
 
 def test_unknown_mode(tmp_path):

@@ -75,7 +75,14 @@ def test_rates_from_head_movement_with_wraparound():
     b = parse_fdinfo("SqHead:\t99\nSqTail:\t99\nCqHead:\t210\nCqTail:\t210\n", pid=1, fd=3)
     assert rates([a], [b], 2.0) == {(1, 3): {"sqe_per_sec": 50.0, "cqe_per_sec": 100.0}}
     table = format_table([b], rates([a], [b], 2.0))
-    assert "SQE/s" in table and table.splitlines()[1].split()[-2:] == ["50", "100"]
+    assert "SQE/s" in table and table.splitlines()[1].split()[-3:] == ["50", "100", "-"]
+
+
+def test_sqpoll_thread_busy_share_between_samples():
+    a = parse_fdinfo("SqThread:\t9\nSqThreadCpu:\t1\nSqTotalTime:\t1000\nSqWorkTime:\t100\n", pid=1, fd=3)
+    b = parse_fdinfo("SqThread:\t9\nSqThreadCpu:\t1\nSqTotalTime:\t3000\nSqWorkTime:\t600\n", pid=1, fd=3)
+    assert rates([a], [b], 1.0)[(1, 3)] == {"sqpoll_busy": 0.25}
+    assert format_table([b], rates([a], [b], 1.0)).splitlines()[1].split()[-1] == "25%"
 
 
 # -- live rings ----------------------------------------------------------------------------

@@ -133,3 +133,17 @@ def test_tiny_real_run(tmp_path, monkeypatch, capsys):
     ET.fromstring(chart.read_text())
     assert bench_seed.main(["--from-json", str(RECORDED), "--no-chart"]) == 0
     assert "C Linux AIO" in capsys.readouterr().out
+
+
+def test_without_a_compiler_the_python_rows_still_run(tmp_path, monkeypatch, capsys):
+    src = tmp_path / "rawring.c"
+    src.write_text("int main(void) { return 0; }\n")          # never built before
+    monkeypatch.setenv("URING_RAWRING_SRC", str(src))
+    monkeypatch.setenv("URING_BUILD_DIR", str(tmp_path / "build"))
+    monkeypatch.setenv("URING_BENCH_DIR", str(tmp_path))
+    monkeypatch.setenv("CC", "no-such-compiler-xyz")
+    assert bench_seed.main(["--mode", "cache", "--qd", "2", "--seconds", "0.02", "--size", "1M",
+                            "--no-chart"]) == 0
+    out = capsys.readouterr().out
+    assert "Python uring fixed" in out and "C io_uring" not in out
+    assert "note: C rows not measured" in out and "no C compiler" in out

@@ -30,6 +30,7 @@ class Driver(_fast.DriverBase):
     one C field test: ``if not d.pending: d.schedule()``."""
 
     __slots__ = ("owned", "efd", "pid", "_finalizer", "__weakref__")
+    # The hot fields (loop, ring, pending, dispatching, credit...) are DriverBase's C fields.
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop

@@ -2,7 +2,12 @@
 """The awaitable side of an op, compiled: OpFuture speaks asyncio's Future protocol, is the
 op's own CQE callback, and wakes its task straight from the completion (no Future, no Handle)."""
 
+cimport cython
 from cpython.pythread cimport PyThread_get_thread_ident
+
+cdef extern from "Python.h":
+    int PyContext_Enter(object ctx) except -1
+    int PyContext_Exit(object ctx) except -1
 
 from asyncio import CancelledError, InvalidStateError
 from _asyncio import get_running_loop as _get_running_loop
@@ -46,6 +51,7 @@ cdef int FINISHED = 1
 cdef int CANCELLED = 2
 
 
+@cython.freelist(256)
 cdef class OpFuture:
     """Result of one ring op, awaitable once by a task (or used as a Future by gather,
     wait_for, shield...). Created by the uring.aio op functions, which give it to the ring
@@ -104,7 +110,12 @@ cdef class OpFuture:
                 if self._ctx is None:
                     cb(self)
                 else:
-                    self._ctx.run(cb, self)
+                    # what Context.run does, without a bound method per wake-up
+                    PyContext_Enter(self._ctx)
+                    try:
+                        cb(self)
+                    finally:
+                        PyContext_Exit(self._ctx)
             finally:
                 driver.dispatching = True
         else:

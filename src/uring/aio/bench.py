@@ -22,6 +22,9 @@ def _loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop]:
     if name == "uvloop":
         import uvloop
         return uvloop.new_event_loop
+    if name == "uring":
+        from uring.loop import new_event_loop
+        return new_event_loop
     return asyncio.new_event_loop
 
 
@@ -34,8 +37,7 @@ def _run(name: str, main: Callable[[], Awaitable[Any]]) -> Any:
 
 
 def prepare_file(path: str, size: int) -> None:
-    """Create `path` of `size` bytes if it is not that size, then read it once so it is
-    page-cached."""
+    """Create `path` of `size` bytes if it is not that size, then page-cache it."""
     if not os.path.exists(path) or os.path.getsize(path) != size:
         chunk = os.urandom(1 << 20)
         with open(path, "wb") as f:
@@ -43,6 +45,12 @@ def prepare_file(path: str, size: int) -> None:
             while left > 0:
                 f.write(chunk[:min(left, len(chunk))])
                 left -= len(chunk)
+    warm(path)
+
+
+def warm(path: str) -> None:
+    """Read the whole file so it is in the page cache: done before every measurement, as
+    other work on a shared machine can evict it (seen here: a third of it left cached)."""
     with open(path, "rb", buffering=0) as f:
         buf = bytearray(1 << 20)
         while f.readinto(buf):
@@ -205,6 +213,7 @@ def run(*, path: str, size: int, seconds: float, repeat: int, tasks: int, small:
     for _ in range(repeat):
         for loop in loops:
             for m in methods:
+                warm(path)
                 rate = _run(loop, lambda: RANDOM[m](path, pages, tasks, seconds))
                 samples.setdefault(f"random.{m}.{loop}", []).append(rate)
             for m in small_methods if paths else ():
@@ -242,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tasks", type=int, default=64)
     p.add_argument("--small", type=int, default=10_000, help="small files read whole (0: skip)")
     p.add_argument("--small-dir", default=os.path.join(tempfile.gettempdir(), "uring-aio-small"))
-    p.add_argument("--loops", default="asyncio,uvloop")
+    p.add_argument("--loops", default="asyncio,uvloop", help="asyncio, uvloop, uring (comma-separated)")
     p.add_argument("--methods", default=",".join(RANDOM))
     p.add_argument("--json", action="store_true")
     a = p.parse_args(argv)

@@ -36,8 +36,10 @@ def _parse_mode(mode: str) -> tuple[int, bool, bool, bool, bool]:
     updating, text, binary = "+" in modes, "t" in modes, "b" in modes
     if text and binary:
         raise ValueError("can't have text and binary mode at once")
-    if creating + reading + writing + appending != 1:
+    if creating + reading + writing + appending > 1:
         raise ValueError("must have exactly one of create/read/write/append mode")
+    if creating + reading + writing + appending == 0:   # io.FileIO's wording, as io.open lets it say it
+        raise ValueError("Must have exactly one of create/read/write/append mode and at most one plus")
     flags = os.O_CLOEXEC
     if reading:
         flags |= os.O_RDWR if updating else os.O_RDONLY
@@ -51,7 +53,36 @@ def _closed() -> ValueError:
     return ValueError("I/O operation on closed file.")
 
 
-class AsyncFile:
+class _Lines:
+    """readlines() and async iteration over lines, from a readline() coroutine."""
+
+    async def readline(self, size: int | None = -1) -> Any:
+        raise NotImplementedError
+
+    async def readlines(self, hint: int | None = -1) -> list[Any]:
+        lines = []
+        total = 0
+        while True:
+            line = await self.readline()
+            if not line:
+                break
+            lines.append(line)
+            total += len(line)
+            if hint is not None and 0 < hint <= total:
+                break
+        return lines
+
+    def __aiter__(self) -> Any:
+        return self
+
+    async def __anext__(self) -> Any:
+        line = await self.readline()
+        if not line:
+            raise StopAsyncIteration
+        return line
+
+
+class AsyncFile(_Lines):
     """A binary file whose reads and writes go through the loop's ring (IORING_OP_READ and
     WRITE at the file position), buffered like io.BufferedReader/Writer/Random, or raw like
     io.FileIO with buffering=0. Methods are coroutines, as in aiofiles."""
@@ -102,11 +133,11 @@ class AsyncFile:
                 got = await _fast.read(self._fd, buf, len(buf), self._offset())
                 self._pos += got
                 return buf[:got]
-        buf = bytearray(n)
-        got = await _fast.read(self._fd, buf, n, self._offset())
+        data = bytearray(n)
+        got = await _fast.read(self._fd, data, n, self._offset())
         self._pos += got
-        del buf[got:]
-        return bytes(buf)
+        del data[got:]
+        return bytes(data)
 
     async def _raw_write(self, view: Any, n: int) -> int:
         done = await _fast.write(self._fd, view, n, _CUR if self._append or not self._seekable else self._pos)
@@ -253,28 +284,6 @@ class AsyncFile:
             self._drop_read_buffer()
         return b"".join(parts)
 
-    async def readlines(self, hint: int | None = -1) -> list[bytes]:
-        lines = []
-        total = 0
-        while True:
-            line = await self.readline()
-            if not line:
-                break
-            lines.append(line)
-            total += len(line)
-            if hint is not None and 0 < hint <= total:
-                break
-        return lines
-
-    def __aiter__(self) -> "AsyncFile":
-        return self
-
-    async def __anext__(self) -> bytes:
-        line = await self.readline()
-        if not line:
-            raise StopAsyncIteration
-        return line
-
     # -- writing -----------------------------------------------------------------------------
 
     async def write(self, b: Any) -> int:
@@ -390,7 +399,7 @@ class AsyncFile:
         return f"<uring.aio {type(self).__name__} name={self.name!r} mode={self.mode!r} closed={self.closed}>"
 
 
-class AsyncTextFile:
+class AsyncTextFile(_Lines):
     """Text I/O over an AsyncFile with io.TextIOWrapper's encoding, errors and newline
     semantics (universal newlines by default); tell() gives an opaque cookie seek() takes."""
 
@@ -414,7 +423,7 @@ class AsyncTextFile:
         self._eof = False
 
     def _new_decoder(self) -> Any:
-        decoder = codecs.getincrementaldecoder(self.encoding)(self.errors)
+        decoder: Any = codecs.getincrementaldecoder(self.encoding)(self.errors)
         if self._newline is None or self._newline == "":
             decoder = io.IncrementalNewlineDecoder(decoder, translate=self._newline is None)
         return decoder
@@ -458,7 +467,7 @@ class AsyncTextFile:
         if self._eof:
             return False
         if self._dpos >= len(self._decoded):
-            self._chunk_start = await self.buffer.tell()
+            self._chunk_start = await self.buffer.tell() if self.buffer._seekable else 0
             self._chunk_bytes = b""
             self._chunk_state = self._decoder.getstate()
             self._decoded, self._dpos = "", 0
@@ -528,28 +537,6 @@ class AsyncTextFile:
         self._dpos = end
         return line
 
-    async def readlines(self, hint: int | None = -1) -> list[str]:
-        lines = []
-        total = 0
-        while True:
-            line = await self.readline()
-            if not line:
-                break
-            lines.append(line)
-            total += len(line)
-            if hint is not None and 0 < hint <= total:
-                break
-        return lines
-
-    def __aiter__(self) -> "AsyncTextFile":
-        return self
-
-    async def __anext__(self) -> str:
-        line = await self.readline()
-        if not line:
-            raise StopAsyncIteration
-        return line
-
     async def write(self, s: str) -> int:
         if not isinstance(s, str):
             raise TypeError(f"write() argument must be str, not {type(s).__name__}")
@@ -574,7 +561,9 @@ class AsyncTextFile:
         await self.buffer.flush()
 
     async def _rewind_pending(self) -> None:
-        if self._dpos < len(self._decoded) or self._chunk_bytes:
+        """Before a write, put the file position where the reader is (as TextIOWrapper
+        does); a pipe or tty cannot rewind and needs none."""
+        if self.buffer._seekable and (self._dpos < len(self._decoded) or self._chunk_bytes):
             cookie = await self.tell()
             await self.seek(cookie)
 
@@ -754,9 +743,14 @@ async def _fast_openat(path: Any, flags: int, mode: int = 0o666) -> int:
 
 def wrap(file: Any) -> AsyncFile | AsyncTextFile:
     """An async view of an already open Python file object (binary or text): it shares the
-    fd (not closed by the wrapper's close unless the original is closed too); what the
-    original buffered is flushed first."""
+    fd (the wrapper's close leaves it open and puts the fd's position where the wrapper
+    stopped); what the original buffered is flushed first and its read-ahead given back."""
     file.flush()
+    try:
+        if file.seekable():
+            file.seek(file.tell())   # drops its read-ahead: the fd's position is the file's
+    except (OSError, ValueError):
+        pass
     mode = getattr(file, "mode", "rb")
     if isinstance(mode, int):
         mode = "rb"

@@ -71,7 +71,8 @@ async def _with_timeout(sqe: Sqe, timeout: float) -> Any:
         elif member.res >= 0:
             fut.set_result(member.res if out is None else (member.res, out))
         else:
-            fut.set_exception(member.exception())
+            exc = member.exception()
+            fut.set_exception(exc if exc is not None else OSError(-member.res, os.strerror(-member.res)))
 
     ch = driver.ring.chain(on_done=done)
     ch.add(sqe, timeout=timeout)

@@ -62,8 +62,9 @@ async def stat(path: Any, *, dir_fd: int | None = None, follow_symlinks: bool = 
         dfd, name, flags = path, "", flags | _AT_EMPTY_PATH
     else:
         dfd, name = (AT_FDCWD if dir_fd is None else dir_fd), path
-    _, st = await _path_op(_ops.statx(dfd, name, flags, _STATX_BASIC), path)
-    return _stat_result(st)
+    sqe = _ops.statx(dfd, name, flags, _STATX_BASIC)
+    await _path_op(sqe, path)
+    return _stat_result(sqe.out)
 
 
 async def lstat(path: Any, *, dir_fd: int | None = None) -> _os.stat_result:

@@ -29,7 +29,7 @@ class _TempFile:
                 await close()
             finally:
                 self._sync.close()
-        self._file.close = close_both
+        self._file.close = close_both  # type: ignore[method-assign]
 
     def __await__(self) -> Any:
         async def get() -> Any:

@@ -23,26 +23,38 @@ _FIXED = int(SqeFlags.FIXED_FILE)
 
 class _Slots:
     """Fixed-file slots of one ring for the linked open/read/close chains (a direct
-    descriptor is the only way a linked read can use the fd an open makes)."""
+    descriptor is the only way a linked read can use the fd an open makes). Each slot keeps
+    its 64 KiB read buffer and its read and close SQEs, prepared once: only the open
+    differs from one file to the next."""
 
     def __init__(self, ring: Any) -> None:
         ring.register_files_sparse(_SLOTS)
         self.free = list(range(_SLOTS))
+        self.bufs = [bytearray(_FIRST_READ) for _ in range(_SLOTS)]
+        self.reads = []
+        self.closes = []
+        for slot in range(_SLOTS):
+            read_sqe = _ops.read(slot, self.bufs[slot], _FIRST_READ, 0)
+            # A hard link: a short read (any file under 64 KiB) must not cancel the close.
+            read_sqe.flags = _HARDLINK | _FIXED
+            self.reads.append(read_sqe)
+            self.closes.append(_ops.close_direct(slot))
 
 
 def _slots(driver: Any) -> _Slots | None:
+    """The ring's slots (made on first use), or None where the ring cannot have them."""
     ring = driver.ring
     slots = getattr(ring, "_aio_slots", None)
     if slots is None:
         try:
             slots = _Slots(ring)
         except (OSError, NotImplementedError):
-            slots = False
+            slots = False   # remembered: no fixed-file table on this ring
         try:
             ring._aio_slots = slots
         except AttributeError:
             return None
-    return slots or None
+    return slots if isinstance(slots, _Slots) else None
 
 
 async def read_bytes(path: Any) -> bytes:
@@ -53,25 +65,31 @@ async def read_bytes(path: Any) -> bytes:
     if slots is None or not slots.free:
         return await _read_plain(path)
     slot = slots.free.pop()
-    buf = bytearray(_FIRST_READ)
+    holds = [2]   # the close's final CQE (the kernel is done) and this task (the copy is done)
+
+    def release(*_: Any) -> None:
+        holds[0] -= 1
+        if holds[0] == 0:
+            slots.free.append(slot)
+
     open_sqe = _ops.openat_direct(AT_FDCWD, path, os.O_RDONLY, 0, slot)  # direct: no O_CLOEXEC
     open_sqe.flags = _LINK
-    read_sqe = _ops.read(slot, buf, _FIRST_READ, 0)
-    # A hard link: a short read (any file under 64 KiB) must not cancel the close.
-    read_sqe.flags = _HARDLINK | _FIXED
     opened = queue(open_sqe)
-    got = queue(read_sqe)
-    # The slot goes back to the pool only when the close is final, whatever the task does.
-    driver.ring.queue(_ops.close_direct(slot), callback=lambda op, res, flags: slots.free.append(slot))
+    got = queue(slots.reads[slot])
+    driver.ring.queue(slots.closes[slot], callback=release)
     try:
-        await opened
-    except OSError as exc:
-        exc.filename = os.fsdecode(path)
-        raise
-    n = await got
+        try:
+            await opened
+        except OSError as exc:
+            exc.filename = os.fsdecode(path)
+            raise
+        n = await got
+        data = bytes(memoryview(slots.bufs[slot])[:n])
+    finally:
+        release()
     if n < _FIRST_READ:
-        return bytes(memoryview(buf)[:n])   # the Sqe still holds its pin: no resize
-    return bytes(buf) + await _read_rest(path, n)
+        return data
+    return data + await _read_rest(path, n)
 
 
 async def _read_rest(path: Any, start: int) -> bytes:

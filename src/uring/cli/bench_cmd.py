@@ -19,7 +19,12 @@ C column is left out) and against plain Python (os.preadv / os.pread):
   all     all three (the default; about a minute with the defaults)
 Each measurement of a workload is repeated --repeat times, interleaved (C, ours, Python,
 C, ...), and the medians are reported. The data file is created once under
-$URING_BENCH_DIR (default ~/.cache/uring-bench) and reused."""
+$URING_BENCH_DIR (default ~/.cache/uring-bench) and reused.
+
+Other families, each with its own --help:
+  uring bench seed   the seed's table: sync pread, Linux AIO, io_uring, +SQPOLL, +fixed,
+                     from C and Python, O_DIRECT and page cache, QD 1/32/128, SVG chart
+  uring bench copy   uring cp against cp, shutil.copyfile and dd oflag=direct"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

@@ -108,8 +108,10 @@ def run(args: argparse.Namespace) -> int:
                 finally:
                     os.close(fd)
             bar = ProgressBar(size, sys.stderr) if show else None
+        info: dict[str, str] = {}
         copied = copyfile(args.src, dst, qd=args.qd, chunk=args.chunk, fsync=args.fsync,
-                          mode=mode, progress=bar)
+                          mode=mode, progress=bar, info=info)
+        mode = info["mode"]
     except shutil.SameFileError as exc:
         print(f"uring cp: {exc}", file=sys.stderr)
         return 1

@@ -40,7 +40,7 @@ def _choices(allowed: tuple[str, ...]) -> Callable[[str], list[str]]:
 def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> argparse.ArgumentParser:
     """Register `logd` (and `logd bench`) on the `uring` command's subparsers."""
     from uring.logd.aio_server import LOOPS
-    from uring.logd.bench import MODES, SERVERS
+    from uring.logd.bench import ALL_SERVERS, MODES, SERVERS
     from uring.logd.server import SYNC_MODES
     p = subparsers.add_parser(
         "logd", help="durable append-only log server (lines in, cumulative acks out)",
@@ -56,7 +56,8 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
     p.add_argument("--max-record", type=_positive, default=DEFAULT_MAX_RECORD,
                    help=f"longest record in bytes, newline included (default {DEFAULT_MAX_RECORD})")
     p.add_argument("--loop", choices=("uring",) + LOOPS, default="uring",
-                   help="uring (default), or the asyncio comparison server on asyncio or uvloop")
+                   help="uring (default), or the asyncio comparison server on asyncio, uvloop or "
+                        "uring-loop (this project's asyncio event loop)")
     sub = p.add_subparsers(dest="logd_command")
     b = sub.add_parser("bench", help="measure logd on io_uring, asyncio and uvloop side by side",
                        description="Start each server, drive N connections for DURATION seconds, "
@@ -66,7 +67,8 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
     b.add_argument("--duration", type=float, default=3.0, help="measured seconds per run (default 3)")
     b.add_argument("--window", type=_positive, default=1,
                    help="records each connection keeps unacknowledged (default 1)")
-    b.add_argument("--servers", type=_choices(SERVERS), default=list(SERVERS), help="default uring,asyncio,uvloop")
+    b.add_argument("--servers", type=_choices(ALL_SERVERS), default=list(SERVERS),
+                   help="default uring,asyncio,uvloop; uring-loop: the asyncio server on uring.loop")
     b.add_argument("--modes", type=_choices(MODES), default=list(MODES),
                    help="record (fsync per record) and/or group (group commit); default both")
     b.add_argument("--repeat", type=_positive, default=1,
@@ -114,7 +116,8 @@ def _bench(args: argparse.Namespace) -> int:
     from uring.logd.bench import HEADER, format_row, format_table, run_matrix
     if not args.json:
         print(f"logd bench: {args.record_size}-byte records, window {args.window}, sync={args.bench_sync}, "
-              f"{args.duration:g} s per run, median of {args.repeat}; acks = records acknowledged; CPU = server process, all threads")
+              f"{args.duration:g} s per run, median of {args.repeat}; acks = records acknowledged; "
+              "CPU = server process, all threads")
         print(HEADER, flush=True)
     rows = run_matrix(servers=args.servers, modes=args.modes, conns=args.conns, record_size=args.record_size,
                       duration=args.duration, window=args.window, sync=args.bench_sync, repeat=args.repeat,

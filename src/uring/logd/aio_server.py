@@ -11,14 +11,14 @@ import asyncio
 import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from uring.logd.protocol import DEFAULT_MAX_RECORD, Framer, RecordTooLong, ack_line, too_long_line
-from uring.logd.server import SYNC_MODES, _open_log, parse_address
+from uring.logd.server import SYNC_MODES, open_log, parse_address
 
 __all__ = ["AioLogServer", "serve_asyncio", "LOOPS"]
 
-LOOPS = ("asyncio", "uvloop")
+LOOPS = ("asyncio", "uvloop", "uring-loop")
 
 
 def _write_all(fd: int, data: bytes, offset: int) -> None:
@@ -108,7 +108,7 @@ class AioLogServer:
         self.max_record = max_record
         self.group_commit = bool(group_commit)
         self._sync = {"fsync": os.fsync, "fdatasync": os.fdatasync, "none": None}[sync]
-        self._fd, self._offset = _open_log(log_path)
+        self._fd, self._offset = open_log(log_path)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="logd-fsync")
         self.conns: set[_Conn] = set()
         self.closing: set[_Conn] = set()
@@ -149,6 +149,7 @@ class AioLogServer:
 
     async def _commit_loop(self) -> None:
         loop = asyncio.get_running_loop()
+        reached: Iterable[tuple[_Conn, int]]
         try:
             while self._chunks or self._records:
                 if self.group_commit:
@@ -235,7 +236,8 @@ class AioLogServer:
 def serve_asyncio(listen: str | tuple[str, int], log_path: str, *, loop: str = "asyncio", sync: str = "fsync",
                   group_commit: bool = True, max_record: int = DEFAULT_MAX_RECORD,
                   ready: Callable[[AioLogServer], Any] | None = None) -> dict:
-    """Run the asyncio logd server (`loop` "asyncio" or "uvloop") until SIGINT/SIGTERM."""
+    """Run the asyncio logd server (`loop`: "asyncio", "uvloop" or "uring-loop", this project's
+    asyncio loop) until SIGINT/SIGTERM."""
     if loop not in LOOPS:
         raise ValueError(f"loop must be one of {LOOPS}, got {loop!r}")
     address = parse_address(listen) if isinstance(listen, str) else listen
@@ -253,4 +255,7 @@ def serve_asyncio(listen: str | tuple[str, int], log_path: str, *, loop: str = "
     if loop == "uvloop":
         import uvloop
         return uvloop.run(main())
+    if loop == "uring-loop":
+        from uring.loop import run   # this project's asyncio event loop on io_uring
+        return run(main())
     return asyncio.run(main())

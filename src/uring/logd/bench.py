@@ -25,10 +25,12 @@ from uring.bufring import BufferRing
 from uring.logd.protocol import AckReader, make_record
 from uring.ring import Ring
 
-__all__ = ["SERVERS", "MODES", "start_server", "stop_server", "run_load", "CpuMeter", "server_cpu", "run_matrix",
-           "format_table"]
+__all__ = ["SERVERS", "ALL_SERVERS", "MODES", "start_server", "stop_server", "run_load", "CpuMeter", "server_cpu",
+           "run_matrix", "format_row", "format_table"]
 
 SERVERS = ("uring", "asyncio", "uvloop")
+# Also measurable: the asyncio server on this project's own event loop (--servers ...,uring-loop).
+ALL_SERVERS = SERVERS + ("uring-loop",)
 MODES = ("record", "group")
 _F_MORE = int(CqeFlags.MORE)
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -71,16 +73,17 @@ def server_cpu(pid: int) -> float:
 
 
 def start_server(server: str, log: str, *, sync: str = "fsync", group_commit: bool = True,
-                 sqpoll: bool = False, extra: Sequence[str] = ()) -> tuple[subprocess.Popen, tuple[str, int]]:
+                 sqpoll: bool = False, extra: Sequence[str] = (),
+                 **popen: Any) -> tuple[subprocess.Popen, tuple[str, int]]:
     """Start `uring logd` (`server`: uring, asyncio or uvloop) on a free port; returns the
-    process and the address it listens on."""
+    process and the address it listens on. `popen`: more subprocess.Popen arguments."""
     cmd = [sys.executable, "-m", "uring", "logd", "--listen", "127.0.0.1:0", "--log", log,
            "--loop", server, "--sync", sync, *extra]
     if group_commit:
         cmd.append("--group-commit")
     if sqpoll:
         cmd.append("--sqpoll")
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, **popen)
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if not line.startswith("logd listening on "):
@@ -274,7 +277,7 @@ def _median(rows: Sequence[dict]) -> dict:
     return out
 
 
-HEADER = (f"{'mode':<7}{'conns':>6} {'server':<8}{'records/s':>11}{'ack lines/s':>12}"
+HEADER = (f"{'mode':<7}{'conns':>6} {'server':<11}{'records/s':>11}{'ack lines/s':>12}"
           f"{'acks/CPU-s':>12}{'p50 ms':>9}{'p99 ms':>9}{'vs asyncio':>11}{'vs uvloop':>10}")
 
 
@@ -287,7 +290,7 @@ def format_row(row: dict, rows: Sequence[dict] = ()) -> str:
                 if other["acks_per_cpu_s"] > 0 and other is not row:
                     return f"{row['acks_per_cpu_s'] / other['acks_per_cpu_s']:.2f}x"
         return "-"
-    return (f"{row['mode']:<7}{row['conns']:>6} {row['server']:<8}{row['records_per_s']:>11,.0f}"
+    return (f"{row['mode']:<7}{row['conns']:>6} {row['server']:<11}{row['records_per_s']:>11,.0f}"
             f"{row['ack_lines_per_s']:>12,.0f}{row['acks_per_cpu_s']:>12,.0f}{row['p50_ms']:>9.2f}"
             f"{row['p99_ms']:>9.2f}{ratio('asyncio'):>11}{ratio('uvloop'):>10}")
 

@@ -18,7 +18,6 @@ import os
 import signal
 import socket
 import threading
-import time
 from typing import Any, Callable
 
 from uring import ops
@@ -38,6 +37,8 @@ _MSG_NOSIGNAL = socket.MSG_NOSIGNAL
 # Records per per-record chain: 2 SQEs each, and a chain must fit the SQ in one submit.
 _CHAIN_RECORDS = 512
 _BGID = 7
+_OUT_OF_FDS = (-errno.EMFILE, -errno.ENFILE, -errno.ENOBUFS, -errno.ENOMEM)
+_ACCEPT_RETRY = 0.05   # seconds between accept attempts while out of file descriptors
 
 
 def parse_address(text: str) -> tuple[str, int]:
@@ -64,7 +65,7 @@ def _listen_socket(address: tuple[str, int], backlog: int) -> socket.socket:
     return sock
 
 
-def _open_log(path: str) -> tuple[int, int]:
+def open_log(path: str) -> tuple[int, int]:
     """(fd, append offset) of the log after cutting a torn tail; the directory entry is made
     durable too, or a fresh log could vanish in a crash with its acked records."""
     size, _ = recover_log(path)
@@ -91,8 +92,8 @@ class _RecvBuffers(BufferRing):
 
 
 class _Conn:
-    __slots__ = ("fd", "framer", "received", "durable", "acked", "recv_live", "sending", "error",
-                 "gone", "error_sent")
+    __slots__ = ("fd", "framer", "received", "durable", "acked", "recv_live", "recv_op", "cancelled",
+                 "sending", "error", "gone", "error_sent")
 
     def __init__(self, fd: int, limit: int) -> None:
         self.fd = fd
@@ -101,6 +102,8 @@ class _Conn:
         self.durable = 0       # of those, made durable by a finished commit
         self.acked = 0         # the count in the last ack sent
         self.recv_live = False  # a multishot recv is armed (or about to be re-armed)
+        self.recv_op: Any = None
+        self.cancelled = False  # we cancelled its recv to stop reading for a while
         self.sending = False
         self.error: bytes | None = None   # an ERR line still to send before closing
         self.gone = False      # the peer vanished: nothing more can be sent
@@ -118,7 +121,7 @@ class LogServer:
     def __init__(self, listen: tuple[str, int], log_path: str, *, sync: str = "fsync",
                  group_commit: bool = True, sqpoll: bool = False, max_record: int = DEFAULT_MAX_RECORD,
                  buffers: int = 256, buffer_size: int = 16384, ring_entries: int = 2048,
-                 backlog: int = 4096) -> None:
+                 backlog: int = 4096, max_backlog: int = 64 << 20) -> None:
         if sync not in SYNC_MODES:
             raise ValueError(f"sync must be one of {SYNC_MODES}, got {sync!r}")
         self.sync = sync
@@ -134,7 +137,7 @@ class LogServer:
         self._br: _RecvBuffers | None = None
         self._ring_args = (ring_entries, sqpoll, buffers, buffer_size)
         try:
-            self._log_fd, self._offset = _open_log(log_path)
+            self._log_fd, self._offset = open_log(log_path)
         except BaseException:
             self._release()
             raise
@@ -149,6 +152,12 @@ class LogServer:
         self._waiting: dict[_Conn, int] = {}           # group commit: conn -> count they reach
         self._records: list[tuple[bytes, _Conn, int]] = []  # per record: (record, conn, count)
         self._commit_left = 0   # CQEs of the commit in flight still to come
+        # Bytes of whole records received and not yet in a commit: past max_backlog the
+        # receives are cancelled (the bytes wait in the sockets) until commits catch up.
+        self.max_backlog = max_backlog
+        self._backlog = 0
+        self._paused = False
+        self._held: list[_Conn] = []
         self._accept_op: Any = None
         self._acks_sent = 0
         self._stop_requested = False
@@ -156,7 +165,7 @@ class LogServer:
         self._fatal: OSError | None = None
         self.stats = {"accepted": 0, "closed": 0, "records": 0, "bytes": 0, "commits": 0,
                       "fsyncs": 0, "acks_sent": 0, "too_long": 0, "cut_short_bytes": 0,
-                      "enobufs": 0}
+                      "enobufs": 0, "paused": 0}
 
     @staticmethod
     def _make_ring(entries: int, sqpoll: bool) -> Ring:
@@ -247,11 +256,22 @@ class LogServer:
                 self._rearm.append(conn)
         if not flags & _F_MORE:
             self._accept_op = None
-            if not self._stopping:
-                if res < 0 and res not in (-errno.EMFILE, -errno.ENFILE, -errno.ENOBUFS, -errno.ENOMEM,
-                                           -errno.ECONNABORTED, -errno.EINTR):
-                    raise OSError(-res, f"multishot accept failed: {os.strerror(-res)}")
+            if self._stopping:
+                return
+            if res in _OUT_OF_FDS:
+                # Retrying at once would spin while the process is at its fd limit: the
+                # pending connections wait in the backlog until a timeout re-arms the accept.
+                assert self.ring is not None
+                self._accept_op = self.ring.queue(ops.timeout(_ACCEPT_RETRY), callback=self._retry_accept)
+            elif res >= 0 or res in (-errno.ECONNABORTED, -errno.EINTR):
                 self._arm_accept()
+            else:
+                raise OSError(-res, f"multishot accept failed: {os.strerror(-res)}")
+
+    def _retry_accept(self, op: Any, res: int, flags: int) -> None:
+        self._accept_op = None
+        if not self._stopping:
+            self._arm_accept()
 
     def _on_recv(self, op: Any, res: int, flags: int) -> None:
         conn: _Conn = op.context
@@ -263,8 +283,8 @@ class LogServer:
                 return
         elif flags & _F_MORE:
             return
-        if res > 0 or res == -errno.ENOBUFS:
-            if res < 0:
+        if res > 0 or res == -errno.ENOBUFS or (res == -errno.ECANCELED and conn.cancelled):
+            if res == -errno.ENOBUFS:
                 self.stats["enobufs"] += 1
             if conn.error is None and not self._stopping:
                 self._rearm.append(conn)   # re-armed after this reap, when buffers are back
@@ -291,6 +311,9 @@ class LogServer:
         if not count:
             return
         conn.received += count
+        self._backlog += len(complete)
+        if self._backlog > self.max_backlog and not self._paused:
+            self._pause_reading()
         if self.group_commit:
             self._chunks.append(complete)
             self._waiting[conn] = conn.received
@@ -303,6 +326,15 @@ class LogServer:
 
     def _on_commit_cqe(self, op: Any, res: int, flags: int) -> None:
         self._commit_left -= 1   # a write followed by its fsync: the fsync's CQE judges both
+
+    def _pause_reading(self) -> None:
+        self._paused = True
+        self.stats["paused"] += 1
+        assert self.ring is not None
+        for conn in self._conns.values():
+            if conn.recv_op is not None and not conn.recv_op.done and not conn.cancelled:
+                conn.cancelled = True
+                self.ring.cancel(conn.recv_op)
 
     def _on_group_sync(self, op: Any, res: int, flags: int) -> None:
         write_op, waiting = op.context
@@ -335,6 +367,7 @@ class LogServer:
         self._fatal = OSError(err, f"log {what} failed: {os.strerror(err)}; nothing after the last ack is durable")
         line = b"ERR log write failed: %s\n" % os.strerror(err).encode()
         self._chunks.clear()
+        self._backlog = 0
         self._waiting.clear()
         self._records.clear()
         for conn in self._conns.values():
@@ -363,12 +396,21 @@ class LogServer:
         assert ring is not None
         if self._stop_requested and not self._stopping:
             self._begin_shutdown()
+        if self._paused and self._backlog <= self.max_backlog // 2:
+            self._paused = False
+            self._rearm.extend(self._held)
+            self._held = []
         if self._rearm:
             arm = self._rearm
             self._rearm = []
             for conn in arm:
                 if conn.error is None and not self._stopping:
-                    ring.recv_multishot(conn.fd, buf_group=_BGID, callback=self._on_recv, context=conn)
+                    if self._paused:
+                        self._held.append(conn)
+                        continue
+                    conn.recv_op = ring.recv_multishot(conn.fd, buf_group=_BGID, callback=self._on_recv,
+                                                       context=conn)
+                    conn.cancelled = False
                     conn.recv_live = True
                 elif conn.recv_live:
                     conn.recv_live = False
@@ -426,6 +468,7 @@ class LogServer:
                            context=waiting)
                 self._commit_left = 1
             self._offset += len(data)
+            self._backlog -= len(data)
             self.stats["commits"] += 1
             self.stats["fsyncs"] += sync
             self.stats["records"] += data.count(b"\n")
@@ -445,6 +488,7 @@ class LogServer:
                     ring.write(self._log_fd, rec, None, self._offset, 0 if last else _LINK,
                                callback=self._on_record_sync, context=(None, conn, count))
                 self._offset += len(rec)
+                self._backlog -= len(rec)
                 self.stats["bytes"] += len(rec)
             self.stats["records"] += n
             self._commit_left = 2 * n if sync else n
@@ -468,6 +512,8 @@ class LogServer:
         assert ring is not None
         if self._accept_op is not None:
             ring.cancel(self._accept_op)
+        self._rearm.extend(self._held)   # not re-armed now: the next _flush lets them finish
+        self._held = []
         for conn in self._conns.values():
             if conn.recv_live:
                 ring.queue(ops.shutdown(conn.fd, socket.SHUT_RD))
