@@ -135,3 +135,22 @@ def test_bench_table_ratios():
     line = format_row(rows[0], rows)
     assert "60,000" in line and "3.00x" in line and "1.50x" in line
     assert format_table(rows).count("\n") == 3
+
+
+def test_pending_records_group_and_per_record():
+    from uring.logd.protocol import PendingRecords
+    group = PendingRecords(True)
+    assert not group
+    group.add("a", b"1\n2\n", 2, 2)
+    group.add("b", b"x\n", 1, 5)
+    group.add("a", b"3\n", 1, 3)
+    assert group.take_group() == (b"1\n2\nx\n3\n", {"a": 3, "b": 5})
+    assert not group and group.take_group() == (b"", {})
+    each = PendingRecords(False)
+    each.add("a", b"1\n2\n", 2, 2)
+    each.add("b", b"x\n", 1, 5)
+    assert each.take_records(2) == [(b"1\n", "a", 1), (b"2\n", "a", 2)]
+    assert each.take_records() == [(b"x\n", "b", 5)]
+    each.add("a", b"3\n", 1, 3)
+    each.clear()
+    assert not each

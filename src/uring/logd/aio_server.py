@@ -13,7 +13,7 @@ import signal
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable
 
-from uring.logd.protocol import DEFAULT_MAX_RECORD, Framer, RecordTooLong, ack_line, too_long_line
+from uring.logd.protocol import DEFAULT_MAX_RECORD, Framer, PendingRecords, RecordTooLong, ack_line, too_long_line
 from uring.logd.server import SYNC_MODES, open_log, parse_address
 
 __all__ = ["AioLogServer", "serve_asyncio", "LOOPS"]
@@ -112,9 +112,7 @@ class AioLogServer:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="logd-fsync")
         self.conns: set[_Conn] = set()
         self.closing: set[_Conn] = set()
-        self._chunks: list[bytes] = []
-        self._waiting: dict[_Conn, int] = {}
-        self._records: list[tuple[bytes, _Conn, int]] = []
+        self._pending = PendingRecords(self.group_commit)
         self._committing = False
         self.stopping = False
         self._done: asyncio.Event | None = None
@@ -134,15 +132,7 @@ class AioLogServer:
     def take(self, conn: _Conn, complete: bytes, count: int) -> None:
         self.stats["records"] += count
         self.stats["bytes"] += len(complete)
-        if self.group_commit:
-            self._chunks.append(complete)
-            self._waiting[conn] = conn.received
-        elif count == 1:
-            self._records.append((complete, conn, conn.received))
-        else:
-            first = conn.received - count
-            for i, rec in enumerate(complete.split(b"\n")[:-1], first + 1):
-                self._records.append((rec + b"\n", conn, i))
+        self._pending.add(conn, complete, count, conn.received)
         if not self._committing:
             self._committing = True
             asyncio.get_running_loop().create_task(self._commit_loop())
@@ -151,17 +141,15 @@ class AioLogServer:
         loop = asyncio.get_running_loop()
         reached: Iterable[tuple[_Conn, int]]
         try:
-            while self._chunks or self._records:
+            while self._pending:
                 if self.group_commit:
-                    data = b"".join(self._chunks)
-                    waiting = self._waiting
-                    self._chunks, self._waiting = [], {}
+                    data, waiting = self._pending.take_group()
                     await loop.run_in_executor(self._pool, _commit_group, self._fd, data, self._offset, self._sync)
                     self._offset += len(data)
                     self.stats["fsyncs"] += self._sync is not None
                     reached = waiting.items()
                 else:
-                    batch, self._records = self._records, []
+                    batch = self._pending.take_records()
                     recs = [r for r, _, _ in batch]
                     await loop.run_in_executor(self._pool, _commit_records, self._fd, recs, self._offset,
                                                self._sync)
@@ -178,7 +166,7 @@ class AioLogServer:
         except OSError as exc:
             self.fatal = exc
             line = b"ERR log write failed: %s\n" % os.strerror(exc.errno or 5).encode()
-            self._chunks, self._waiting, self._records = [], {}, []
+            self._pending.clear()
             for conn in list(self.conns):
                 conn.received = conn.durable
                 conn.error = line

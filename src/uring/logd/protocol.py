@@ -11,9 +11,10 @@ bytes after the last newline when a client disconnects are a cut-short record: d
 from __future__ import annotations
 
 import os
+from typing import Any
 
-__all__ = ["DEFAULT_MAX_RECORD", "RecordTooLong", "Framer", "AckReader", "ack_line",
-           "too_long_line", "recover_log", "make_record"]
+__all__ = ["DEFAULT_MAX_RECORD", "RecordTooLong", "Framer", "AckReader", "PendingRecords",
+           "ack_line", "too_long_line", "recover_log", "make_record"]
 
 # 1 MiB per record bounds what one connection can make the server hold in memory.
 DEFAULT_MAX_RECORD = 1 << 20
@@ -121,6 +122,50 @@ class AckReader:
             self.acked = count
             break
         return self.acked
+
+
+class PendingRecords:
+    """Whole records received and not yet in a commit, kept the way the next commit takes them:
+    for group commit, the bytes to write as one and the count each connection reaches; per
+    record, (record, connection, count it reaches) for one write -> fsync each."""
+
+    __slots__ = ("group_commit", "chunks", "waiting", "records")
+
+    def __init__(self, group_commit: bool) -> None:
+        self.group_commit = group_commit
+        self.chunks: list[bytes] = []
+        self.waiting: dict[Any, int] = {}
+        self.records: list[tuple[bytes, Any, int]] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.chunks or self.records)
+
+    def add(self, conn: Any, complete: bytes, count: int, reached: int) -> None:
+        """`complete` holds `count` whole records of `conn`, after which it has sent `reached`."""
+        if self.group_commit:
+            self.chunks.append(complete)
+            self.waiting[conn] = reached
+        elif count == 1:
+            self.records.append((complete, conn, reached))
+        else:
+            for i, rec in enumerate(complete.split(b"\n")[:-1], reached - count + 1):
+                self.records.append((rec + b"\n", conn, i))
+
+    def take_group(self) -> tuple[bytes, dict[Any, int]]:
+        """Everything waiting as one write, and the count each connection reaches with it."""
+        data = self.chunks[0] if len(self.chunks) == 1 else b"".join(self.chunks)
+        waiting = self.waiting
+        self.chunks, self.waiting = [], {}
+        return data, waiting
+
+    def take_records(self, limit: int | None = None) -> list[tuple[bytes, Any, int]]:
+        """The oldest `limit` records (all by default), in arrival order."""
+        batch = self.records[:limit]
+        del self.records[:limit]
+        return batch
+
+    def clear(self) -> None:
+        self.chunks, self.waiting, self.records = [], {}, []
 
 
 def recover_log(path: str, *, block: int = 65536) -> tuple[int, int]:

@@ -24,7 +24,8 @@ from uring import ops
 from uring._uapi import CQE_BUFFER_SHIFT, CqeFlags, SetupFlags, SqeFlags
 from uring.bufring import BufferRing
 from uring.errors import UnsupportedFeature
-from uring.logd.protocol import DEFAULT_MAX_RECORD, Framer, RecordTooLong, recover_log, too_long_line
+from uring.logd.protocol import (DEFAULT_MAX_RECORD, Framer, PendingRecords, RecordTooLong, recover_log,
+                                 too_long_line)
 from uring.ring import Ring
 
 __all__ = ["LogServer", "serve", "parse_address", "SYNC_MODES"]
@@ -148,9 +149,7 @@ class LogServer:
         self._conns: dict[int, _Conn] = {}
         self._dirty: set[_Conn] = set()
         self._rearm: list[_Conn] = []
-        self._chunks: list[bytes] = []                 # group commit: whole records waiting
-        self._waiting: dict[_Conn, int] = {}           # group commit: conn -> count they reach
-        self._records: list[tuple[bytes, _Conn, int]] = []  # per record: (record, conn, count)
+        self._pending = PendingRecords(self.group_commit)
         self._commit_left = 0   # CQEs of the commit in flight still to come
         # Bytes of whole records received and not yet in a commit: past max_backlog the
         # receives are cancelled (the bytes wait in the sockets) until commits catch up.
@@ -314,15 +313,7 @@ class LogServer:
         self._backlog += len(complete)
         if self._backlog > self.max_backlog and not self._paused:
             self._pause_reading()
-        if self.group_commit:
-            self._chunks.append(complete)
-            self._waiting[conn] = conn.received
-        elif count == 1:
-            self._records.append((complete, conn, conn.received))
-        else:
-            first = conn.received - count
-            for i, rec in enumerate(complete.split(b"\n")[:-1], first + 1):
-                self._records.append((rec + b"\n", conn, i))
+        self._pending.add(conn, complete, count, conn.received)
 
     def _on_commit_cqe(self, op: Any, res: int, flags: int) -> None:
         self._commit_left -= 1   # a write followed by its fsync: the fsync's CQE judges both
@@ -366,10 +357,8 @@ class LogServer:
             err, what = -wres, "write"
         self._fatal = OSError(err, f"log {what} failed: {os.strerror(err)}; nothing after the last ack is durable")
         line = b"ERR log write failed: %s\n" % os.strerror(err).encode()
-        self._chunks.clear()
+        self._pending.clear()
         self._backlog = 0
-        self._waiting.clear()
-        self._records.clear()
         for conn in self._conns.values():
             conn.received = conn.durable   # refused: never acked
             conn.error = line
@@ -415,7 +404,7 @@ class LogServer:
                 elif conn.recv_live:
                     conn.recv_live = False
                     self._dirty.add(conn)
-        if not self._commit_left and (self._chunks or self._records):
+        if not self._commit_left and self._pending:
             self._commit()
         if self._dirty:
             dirty = self._dirty
@@ -454,10 +443,7 @@ class LogServer:
         assert ring is not None
         sync = self.sync != "none"
         if self.group_commit:
-            data = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
-            waiting = self._waiting
-            self._chunks = []
-            self._waiting = {}
+            data, waiting = self._pending.take_group()
             ring.reserve(2)
             if sync:
                 wop = ring.write(self._log_fd, data, None, self._offset, _LINK, callback=self._on_commit_cqe)
@@ -474,8 +460,7 @@ class LogServer:
             self.stats["records"] += data.count(b"\n")
             self.stats["bytes"] += len(data)
         else:
-            batch = self._records[:_CHAIN_RECORDS]
-            del self._records[:_CHAIN_RECORDS]
+            batch = self._pending.take_records(_CHAIN_RECORDS)
             ring.reserve(2 * len(batch))
             n = len(batch)
             for i, (rec, conn, count) in enumerate(batch):
