@@ -505,20 +505,14 @@ def _copy_direct(ring, src_fd: int, dst_fd: int, size: int, qd: int, chunk: int 
                  progress: Progress | None, opened: list[int]) -> int | None:
     """The direct engine on O_DIRECT reopenings of both files (through /proc/self/fd, so
     caller fds keep their flags); None if the filesystem refuses O_DIRECT."""
-    try:
-        s = os.open(f"/proc/self/fd/{src_fd}", os.O_RDONLY | os.O_DIRECT | os.O_CLOEXEC)
-    except OSError as exc:
-        if exc.errno == errno.EINVAL:
-            return None
-        raise
-    opened.append(s)
-    try:
-        d = os.open(f"/proc/self/fd/{dst_fd}", os.O_WRONLY | os.O_DIRECT | os.O_CLOEXEC)
-    except OSError as exc:
-        if exc.errno == errno.EINVAL:
-            return None
-        raise
-    opened.append(d)
+    for fd, mode in ((src_fd, os.O_RDONLY), (dst_fd, os.O_WRONLY)):
+        try:
+            opened.append(os.open(f"/proc/self/fd/{fd}", mode | os.O_DIRECT | os.O_CLOEXEC))
+        except OSError as exc:
+            if exc.errno == errno.EINVAL:
+                return None
+            raise
+    s, d = opened[-2:]
     copied = _run(_DirectCopier, ring, s, d, size, qd, chunk and _round_up(chunk), progress)
     if copied is not None:
         os.ftruncate(dst_fd, copied)   # whole blocks were written past the end
