@@ -159,11 +159,49 @@ def test_whole_file_helpers_match_pathlib(loop_name, tmp_path, fd_guard):
     assert text == (tmp_path / "t").read_text(encoding="utf-8") == "é\nline"
 
 
+def test_write_bytes_chain_matches_pathlib(loop_name, tmp_path, fd_guard):
+    sizes = [0, 1, 4096, 65537, 1 << 20]
+    blobs = {n: os.urandom(n) for n in sizes}
+    (tmp_path / "old").write_bytes(b"y" * 100_000)   # truncated, as pathlib does
+
+    async def main():
+        for n, data in blobs.items():
+            assert await aio.write_bytes(str(tmp_path / f"w{n}"), data) == n
+        assert await aio.write_bytes(str(tmp_path / "old"), bytearray(b"short")) == 5
+        assert await aio.write_bytes(str(tmp_path / "view"), memoryview(b"abcdef")[1:4]) == 3
+        many = await asyncio.gather(*(aio.write_bytes(str(tmp_path / f"m{i}"), b"%d" % i)
+                                      for i in range(600)))   # more files than slots
+        assert many == [len(b"%d" % i) for i in range(600)]
+        with pytest.raises(FileNotFoundError) as info:
+            await aio.write_bytes(str(tmp_path / "no" / "such"), b"x")
+        assert info.value.filename == str(tmp_path / "no" / "such")
+        with pytest.raises(IsADirectoryError):
+            await aio.write_bytes(str(tmp_path), b"x")
+        # the slots all went back: a full round of slots still works
+        await asyncio.gather(*(aio.write_bytes(str(tmp_path / f"m{i}"), b"again") for i in range(256)))
+    run(loop_name, main)
+    for n, data in blobs.items():
+        assert (tmp_path / f"w{n}").read_bytes() == data
+    assert (tmp_path / "old").read_bytes() == b"short"
+    assert (tmp_path / "view").read_bytes() == b"bcd"
+    assert all((tmp_path / f"m{i}").read_bytes() == (b"again" if i < 256 else b"%d" % i)
+               for i in range(600))
+    assert (tmp_path / "w0").stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def test_read_bytes_cancelled_leaves_slots_usable(loop_name, tmp_path, fd_guard):
     (tmp_path / "f").write_bytes(b"z" * 100)
 
     async def main():
         tasks = [asyncio.ensure_future(aio.read_bytes(str(tmp_path / "f"))) for _ in range(300)]
+        tasks += [asyncio.ensure_future(aio.write_bytes(str(tmp_path / f"w{i}"), b"w" * 100))
+                  for i in range(300)]
         await asyncio.sleep(0)
         for t in tasks[::2]:
             t.cancel()

@@ -1,5 +1,5 @@
-"""Whole-file helpers: read_bytes/read_text as one linked openat -> read -> close through a
-fixed-file slot (one round trip for files that fit the first read), write_bytes/write_text."""
+"""Whole-file helpers: read_bytes/read_text and write_bytes/write_text as one linked
+openat -> read|write -> close through a fixed-file slot (one round trip per small file)."""
 
 from __future__ import annotations
 
@@ -57,6 +57,27 @@ def _slots(driver: Any) -> _Slots | None:
     return slots if isinstance(slots, _Slots) else None
 
 
+def _lease(slots: _Slots) -> tuple[int, Any]:
+    """Take a free slot; it goes back once `release` was called twice: by the close's final
+    CQE (the kernel is done with it) and by the task (its buffer was copied out)."""
+    slot = slots.free.pop()
+    holds = [2]
+
+    def release(*_: Any) -> None:
+        holds[0] -= 1
+        if holds[0] == 0:
+            slots.free.append(slot)
+    return slot, release
+
+
+async def _opened(fut: Any, path: Any) -> None:
+    try:
+        await fut
+    except OSError as exc:
+        exc.filename = os.fsdecode(path)
+        raise
+
+
 async def read_bytes(path: Any) -> bytes:
     """The whole file at `path`. Files up to 64 KiB take one linked chain (openat into a
     fixed-file slot, read, close), more go on with the file's size."""
@@ -64,25 +85,14 @@ async def read_bytes(path: Any) -> bytes:
     slots = _slots(driver)
     if slots is None or not slots.free:
         return await _read_plain(path)
-    slot = slots.free.pop()
-    holds = [2]   # the close's final CQE (the kernel is done) and this task (the copy is done)
-
-    def release(*_: Any) -> None:
-        holds[0] -= 1
-        if holds[0] == 0:
-            slots.free.append(slot)
-
+    slot, release = _lease(slots)
     open_sqe = _ops.openat_direct(AT_FDCWD, path, os.O_RDONLY, 0, slot)  # direct: no O_CLOEXEC
     open_sqe.flags = _LINK
     opened = queue(open_sqe)
     got = queue(slots.reads[slot])
     driver.ring.queue(slots.closes[slot], callback=release)
     try:
-        try:
-            await opened
-        except OSError as exc:
-            exc.filename = os.fsdecode(path)
-            raise
+        await _opened(opened, path)
         n = await got
         data = bytes(memoryview(slots.bufs[slot])[:n])
     finally:
@@ -124,13 +134,40 @@ async def read_text(path: Any, encoding: str | None = None, errors: str | None =
 
 
 async def write_bytes(path: Any, data: Any) -> int:
-    """Create or truncate `path` and write `data` (open -> write -> close, linked through a
-    fixed-file slot when available). Returns the bytes written."""
+    """Create or truncate `path` and write `data`: one linked chain (openat into a
+    fixed-file slot, write, close) when the ring has slots, else open, write, close.
+    Returns the bytes written."""
     view = memoryview(data).cast("B")
-    fd = await submit(_ops.openat(AT_FDCWD, path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666))
+    driver = current_driver()
+    slots = _slots(driver)
+    if slots is None or not slots.free:
+        return await _write_from(path, view, 0, _CREATE)
+    slot, release = _lease(slots)
+    open_sqe = _ops.openat_direct(AT_FDCWD, path, _CREATE, 0o666, slot)
+    open_sqe.flags = _LINK
+    write_sqe = _ops.write(slot, view, len(view), 0)
+    # A hard link: a failed or short write must not cancel the close.
+    write_sqe.flags = _HARDLINK | _FIXED
+    opened = queue(open_sqe)
+    wrote = queue(write_sqe)
+    driver.ring.queue(_ops.close_direct(slot), callback=release)
+    try:
+        await _opened(opened, path)
+        n = await wrote
+    finally:
+        release()
+    if n < len(view):   # a short write (a full disk answers ENOSPC on the next one)
+        return await _write_from(path, view, n, os.O_WRONLY)
+    return n
+
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+
+
+async def _write_from(path: Any, view: memoryview, off: int, flags: int) -> int:
+    fd = await submit(_ops.openat(AT_FDCWD, path, flags | os.O_CLOEXEC, 0o666))
     try:
         from uring.aio._fast import write
-        off = 0
         while off < len(view):
             off += await write(fd, view[off:], len(view) - off, off)
         return off
