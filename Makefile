@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SOURCES := pyproject.toml setup.py $(shell find src -name '*.py' -o -name '*.pyx')
 
-.PHONY: demo test test-asan bench clean venv
+.PHONY: demo test test-asyncio-313 test-asan bench clean venv
 
 venv: $(STAMP)
 
@@ -24,6 +24,30 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q tests
+	$(MAKE) --no-print-directory test-asyncio-313
+
+# The asyncio layers (uring.aio, the event loop) run on 3.11 above and again on 3.13, the
+# newest asyncio (its runners, TaskGroup and eager tasks changed what loops must do), in a
+# venv of their own; pyenv's 3.13.0 where it exists, else said and skipped.
+PY313      := $(shell PYENV_VERSION=3.13.0 python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null)
+VENV313    := .venv313
+STAMP313   := $(VENV313)/.installed
+ASYNCIO_TESTS := tests/unit/test_aio_unit.py $(wildcard tests/kernel/test_aio_*.py) \
+	$(wildcard tests/kernel/test_loop_*.py) tests/stress/test_loop_stress.py
+
+$(STAMP313): $(SOURCES)
+	$(PY313) -m venv $(VENV313)
+	$(VENV313)/bin/pip install --quiet --upgrade pip==25.2
+	$(VENV313)/bin/pip install --quiet -e '.[test]'
+	touch $(STAMP313)
+
+ifeq ($(PY313),)
+test-asyncio-313:
+	@echo "python3.13 not found (pyenv 3.13.0): the asyncio tests ran on $$($(BIN)/python -V) only"
+else
+test-asyncio-313: $(STAMP313)
+	$(VENV313)/bin/python -m pytest -q -p no:cacheprovider $(ASYNCIO_TESTS)
+endif
 
 # The core built with AddressSanitizer in its own venv (from a copy of the sources, so the
 # in-tree build of .venv is never linked with ASan objects); the kernel and stress tests run
@@ -53,4 +77,4 @@ bench: $(STAMP)
 	$(BIN)/uring bench aio
 
 clean:
-	rm -rf $(VENV) $(ASAN_VENV) build src/*.egg-info src/uring/_core.c src/uring/*.so src/uring/aio/_fast.c src/uring/aio/*.so src/uring/loop/_fast.c src/uring/loop/*.so
+	rm -rf $(VENV) $(VENV313) $(ASAN_VENV) build src/*.egg-info src/uring/_core.c src/uring/*.so src/uring/aio/_fast.c src/uring/aio/*.so src/uring/loop/_fast.c src/uring/loop/*.so
