@@ -1,5 +1,7 @@
 """asyncio's sock_* coroutines (recv, recv_into, recvfrom, recvfrom_into, sendall, sendto,
-connect, accept, sendfile) with its signatures and errors, done through the loop's ring."""
+connect, accept, sendfile) with its signatures and errors, done through the loop's ring.
+Each call is one one-shot op, as each asyncio call asks for one result; the multishot forms
+(`aio.accept_multishot`, `aio.recv_multishot` from a buffer ring) serve loops that want many."""
 
 from __future__ import annotations
 
