@@ -20,20 +20,21 @@ _RECV_GROUP = 0x7A17       # a buffer group id unlikely to clash with a user's
 
 
 class RecvPool:
-    """The loop's buffer ring for stream receives. A buffer goes back to the kernel as soon
-    as its bytes are copied out, so the kernel runs short only within one burst; a receive
-    that ends with ENOBUFS is re-armed by its reader."""
+    """The loop's buffer ring for stream receives (see `_fast.RecvBuffers`): `hot` buffers
+    published at first, up to `entries`; a receive that ends with ENOBUFS makes it publish
+    more and is re-armed by its reader."""
 
-    def __init__(self, ring: Any, entries: int = 256, buf_size: int = 65536) -> None:
-        self.buffers = BufferRing(ring, _RECV_GROUP, entries, buf_size)
+    def __init__(self, ring: Any, entries: int = 256, buf_size: int = 65536, hot: int = 16) -> None:
+        self.buffers = BufferRing(ring, _RECV_GROUP, entries, buf_size, populate=False,
+                                  own_buffers=False)
         self.bgid = _RECV_GROUP
         self.size = buf_size
-        self.fast = _fast.RecvBuffers(self.buffers)
-        self.take = self.fast.take     # copy out a CQE's data and recycle its buffer
+        self.fast = _fast.RecvBuffers(self.buffers, buf_size, hot)
+        self.take = self.fast.take     # the data of a CQE; its buffer goes back at once
 
     def outstanding(self) -> int:
         """Buffers the kernel has filled that were not handed back yet (0 when idle)."""
-        return self.buffers.entries - ((self.fast.tail - self.buffers.head) & 0xFFFF)
+        return self.fast.provided - ((self.fast.tail - self.buffers.head) & 0xFFFF)
 
     def close(self) -> None:
         self.buffers.close()
@@ -116,7 +117,9 @@ class RingSocketTransport(_SocketTransport):
             else:
                 self._read_ready__on_eof()
         elif res == _ENOBUFS:
-            self._rearm(op)    # every buffer was in use for an instant: ask again
+            # Every published buffer was in use for an instant: publish more, ask again.
+            self._recv_buffers.grow()
+            self._rearm(op)
         elif res != _ECANCELED:
             exc = OSError(-res, os.strerror(-res))   # the errno's subclass (ConnectionResetError...)
             self._fatal_error(exc, "Fatal read error on socket transport")
