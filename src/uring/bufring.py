@@ -75,7 +75,7 @@ class BufferRing:
         # own_buffers=False: only the ring is registered here; the caller publishes memory
         # of its own through `tail`-compatible stores (uring.loop's receive buffers) and
         # keeps it alive while the group is registered.
-        self._buffers: mmap.mmap | None = mmap.mmap(-1, entries * buf_size) if own_buffers else None
+        self._buffers: Any = mmap.mmap(-1, entries * buf_size) if own_buffers else None
         # Holding a buffer export keeps the mapping from being closed or resized under the
         # kernel, and gives us its address.
         self._pin: Pin | None = Pin(self._buffers, True) if own_buffers else None

@@ -48,8 +48,8 @@ class EventLoop(_UnixLoop):
                                extra: Any = None, server: Any = None) -> Any:
         if self._recv_pool is None:
             try:
-                self._recv_pool = RecvPool(self._selector.ring, *self._recv_pool_shape,
-                                          hot=self._recv_pool_hot)
+                most, size = self._recv_pool_shape
+                self._recv_pool = RecvPool(self._selector.ring, most, size, self._recv_pool_hot)
                 self._recv_buffers = self._recv_pool.fast
             except OSError:
                 self._recv_pool = False    # no provided-buffer rings: readiness reads
