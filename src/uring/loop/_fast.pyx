@@ -3,7 +3,7 @@
 (timers, the ring wait, the ready queue), with asyncio's semantics; debug mode uses asyncio's."""
 
 import heapq
-from asyncio import base_events, events, format_helpers
+from asyncio import base_events, events, format_helpers, futures
 from uring.loop._selector import RingSelector
 
 cdef extern from "Python.h":
@@ -209,6 +209,26 @@ cpdef run_once(self):
     handle = None
 
 
+# Called once or more per request by asyncio's streams (a C Future's constructor asks the
+# loop for get_debug; StreamWriter.drain asks the transport is_closing): asyncio's own are
+# Python functions, where uvloop's are C.
+cdef object _Future = futures.Future
+
+
+def create_future(self):
+    """asyncio's create_future: a Future on this loop."""
+    return _Future(loop=self)
+
+
+def get_debug(self):
+    return self._debug
+
+
+def transport_is_closing(self):
+    """asyncio's transport.is_closing."""
+    return self._closing
+
+
 def iterate(loop):
     """run_forever's loop of iterations until stop(); an `_run_once` patched on the
     instance (asyncio's tests count iterations that way) is honoured."""
@@ -226,7 +246,7 @@ def iterate(loop):
 
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memset
-from libc.errno cimport errno, EAGAIN, EINTR
+from libc.errno cimport errno, EAGAIN, EINTR, ENOBUFS
 from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
 from cpython.ref cimport PyObject, Py_INCREF, Py_XDECREF
@@ -263,6 +283,7 @@ from asyncio import protocols as _protocols
 
 cdef object _BufferedProtocol = _protocols.BufferedProtocol
 cdef uint32_t F_MORE = 2
+cdef int ENOBUFS_RES = -ENOBUFS
 
 
 cdef class RecvBuffers:
@@ -274,11 +295,16 @@ cdef class RecvBuffers:
       filled (cut to size) and a fresh one takes its slot: no copy in user space, where a
       copy would cost as much again as the kernel's own (uvloop copies out of its buffer).
     - A smaller one is copied out and the buffer stays.
-    - Only `hot` buffers are published at first, more (`hot` at a time, up to `entries`)
-      each time a receive ends with ENOBUFS (`grow`): the kernel takes buffers in ring
-      (FIFO) order, so the memory it writes cycles through every published buffer, and a
-      small set stays in the CPU caches where 256 x 64 KiB (16 MiB) did not: the kernel's
-      copy into a cold buffer and the copy out of it cost a third more per 64 KiB.
+    - Only `hot` buffers are published at first; each receive that ends with ENOBUFS
+      publishes `hot` more (`grow`, up to `entries`) while the published buffers times
+      the mean receive size stays under `budget` bytes. The kernel takes buffers in ring
+      (FIFO) order, so what it writes cycles through every published buffer, and all of
+      it is data read ahead of the protocol: 256 x 64 KiB (16 MiB) fell out of the CPU
+      caches between the kernel's copy in and our send out (perf, 64 KiB echo: a third
+      more time per request than uvloop in those copies). Past the budget an ENOBUFS is
+      back-pressure instead: the data waits in the socket, as on a readiness loop, until
+      the receive is re-armed. Small receives (1 KiB) fill a small part of each buffer,
+      so for them the pool grows to `entries`.
     The objects stay referenced here, and this object from the BufferRing (`contents`),
     while the group is registered: the kernel writes into them until it is unregistered."""
     cdef uint8_t *ring_mem
@@ -289,13 +315,16 @@ cdef class RecvBuffers:
     cdef uint32_t entries
     cdef uint32_t step
     cdef readonly uint32_t provided
+    cdef readonly Py_ssize_t budget
+    cdef uint64_t seen_bytes     # receives since the last decay: their bytes and count
+    cdef uint64_t seen_count
     cdef uint16_t tail
     cdef object owner
 
     def __cinit__(self):
         self.bufs = NULL
 
-    def __init__(self, owner, Py_ssize_t size, uint32_t hot):
+    def __init__(self, owner, Py_ssize_t size, uint32_t hot, Py_ssize_t budget):
         if self.bufs != NULL:
             raise RuntimeError("RecvBuffers is set up once")
         self.owner = owner     # keeps the ring memory mapped and the group registered
@@ -311,6 +340,9 @@ cdef class RecvBuffers:
         memset(self.bufs, 0, self.entries * sizeof(PyObject *))
         self.provided = 0
         self.step = max(1, min(hot, self.entries))
+        self.budget = budget
+        self.seen_bytes = 0
+        self.seen_count = 0
         owner.contents = self
         self.grow()
 
@@ -332,10 +364,14 @@ cdef class RecvBuffers:
         fast_store_release16(<uint16_t *>(self.ring_mem + 14), self.tail)
 
     cpdef uint32_t grow(self) except? 0xFFFFFFFF:
-        """Publish `hot` more buffers (after an ENOBUFS); returns how many were added."""
+        """Publish `hot` more buffers (after an ENOBUFS) unless the read-ahead budget is
+        spent; returns how many were added."""
         cdef uint32_t n = min(self.step, self.entries - self.provided)
         cdef uint32_t i
         cdef object b
+        if self.provided and self.seen_count and \
+                self.provided * (self.seen_bytes // self.seen_count) >= <uint64_t>self.budget:
+            return 0
         for i in range(n):
             b = PyBytes_FromStringAndSize(NULL, self.size)
             Py_INCREF(b)             # the slot's reference
@@ -347,6 +383,11 @@ cdef class RecvBuffers:
     cpdef bytes take(self, int res, uint32_t flags):
         """The data a CQE delivered as bytes; its buffer is handed back at once."""
         cdef uint16_t bid = <uint16_t>(flags >> 16)
+        self.seen_bytes += res
+        self.seen_count += 1
+        if self.seen_count >= 4096:      # a mean over recent receives, not all time
+            self.seen_bytes >>= 1
+            self.seen_count >>= 1
         if res < self.swap_min:
             data = PyBytes_FromStringAndSize(PyBytes_AS_STRING(<object>self.bufs[bid]), res)
             self.recycle(bid)
@@ -383,6 +424,14 @@ def on_recv(op, int res, uint32_t flags):
             if not (flags & F_MORE) and op is transport._recv_op:
                 transport._rearm(op)
             return
+    elif res == ENOBUFS_RES and op is transport._recv_op and not transport._conn_lost \
+            and not transport._held:
+        # Every published buffer was in use for an instant (or the read-ahead budget is
+        # spent: then this is back-pressure): frequent at 100 connections, so the re-arm
+        # is done here rather than through the transport's Python path.
+        (<RecvBuffers>transport._recv_buffers).grow()
+        transport._loop._arm_ring_reader(transport._sock_fd, transport)
+        return
     transport._on_recv(op, res, flags)
 
 

@@ -154,6 +154,8 @@ class EventLoop(_UnixLoop):
 
     # Compiled hot paths (uring/loop/_fast.pyx); debug mode runs asyncio's own code.
     call_soon = _fast.call_soon
+    create_future = _fast.create_future
+    get_debug = _fast.get_debug
     _call_soon = _fast._call_soon
     _run_once = _fast.run_once
 

@@ -1,5 +1,5 @@
 """Socket transports whose reads are multishot receives into the loop's provided-buffer
-ring: one CQE per arrival, the buffer copied out and handed back at once (never ENOBUFS-dead)."""
+ring: one CQE per arrival, its buffer handed back at once (never ENOBUFS-dead)."""
 
 from __future__ import annotations
 
@@ -21,15 +21,16 @@ _RECV_GROUP = 0x7A17       # a buffer group id unlikely to clash with a user's
 
 class RecvPool:
     """The loop's buffer ring for stream receives (see `_fast.RecvBuffers`): `hot` buffers
-    published at first, up to `entries`; a receive that ends with ENOBUFS makes it publish
-    more and is re-armed by its reader."""
+    published at first, up to `entries` while about `budget` bytes of read-ahead allow; a
+    receive that ends with ENOBUFS makes it publish more and is re-armed by its reader."""
 
-    def __init__(self, ring: Any, entries: int = 256, buf_size: int = 65536, hot: int = 16) -> None:
+    def __init__(self, ring: Any, entries: int = 256, buf_size: int = 65536, hot: int = 16,
+                 budget: int = 2 << 20) -> None:
         self.buffers = BufferRing(ring, _RECV_GROUP, entries, buf_size, populate=False,
                                   own_buffers=False)
         self.bgid = _RECV_GROUP
         self.size = buf_size
-        self.fast = _fast.RecvBuffers(self.buffers, buf_size, hot)
+        self.fast = _fast.RecvBuffers(self.buffers, buf_size, hot, budget)
         self.take = self.fast.take     # the data of a CQE; its buffer goes back at once
 
     def outstanding(self) -> int:
@@ -52,6 +53,7 @@ class RingSocketTransport(_SocketTransport):
     _recv_op: Any = None
     _recv_buffers: Any = None   # the loop's pool, kept: CQEs can land after connection_lost
     write = _fast.stream_write
+    is_closing = _fast.transport_is_closing
     _held: list | None = None   # data received but not yet delivered (b"" is EOF), in order
     _flush_pending = False
 
