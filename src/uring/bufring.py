@@ -47,6 +47,8 @@ class BufferRing:
     ``populate=False`` (then publish them with `recycle` or, for send bundles, `put`).
     The buffers stay mapped while the ring object lives (the ring keeps a reference), so
     the kernel never writes into freed memory even if this object is dropped unclosed.
+    With ``own_buffers=False`` only the ring is registered (no mapping, nothing published):
+    the caller publishes memory it owns and keeps it alive while the group is registered.
     With ``flags=IOU_PBUF_RING_INC`` the kernel consumes a buffer in pieces: a CQE with
     IORING_CQE_F_BUF_MORE means the same buffer will carry the next data too, which
     `from_cqe` accounts for. With ``flags=IOU_PBUF_RING_MMAP`` (Linux 6.4) the kernel
@@ -54,7 +56,7 @@ class BufferRing:
     """
 
     def __init__(self, ring: Any, bgid: int, entries: int, buf_size: int, flags: int = 0, *,
-                 populate: bool = True) -> None:
+                 populate: bool = True, own_buffers: bool = True) -> None:
         self.bgid = check_int(bgid, "bgid", 0, 0xFFFF)
         self.entries = check_int(entries, "entries", 1, 32768)
         if entries & (entries - 1):
@@ -68,11 +70,16 @@ class BufferRing:
         self._ring = ring
         # None until the kernel's memory is mapped (IOU_PBUF_RING_MMAP), and after close.
         self._mem: Any = None if kernel_memory else BufRingMemory(entries)
-        self._buffers = mmap.mmap(-1, entries * buf_size)
+        if populate and not own_buffers:
+            raise ValueError("populate needs own_buffers: there is nothing to publish")
+        # own_buffers=False: only the ring is registered here; the caller publishes memory
+        # of its own through `tail`-compatible stores (uring.loop's receive buffers) and
+        # keeps it alive while the group is registered.
+        self._buffers: Any = mmap.mmap(-1, entries * buf_size) if own_buffers else None
         # Holding a buffer export keeps the mapping from being closed or resized under the
         # kernel, and gives us its address.
-        self._pin: Pin | None = Pin(self._buffers, True)
-        self._base = self._pin.addr
+        self._pin: Pin | None = Pin(self._buffers, True) if own_buffers else None
+        self._base = self._pin.addr if self._pin is not None else 0
         self._consumed = [0] * entries  # INC rings: bytes of each buffer already handed out
         self.closed = False
         ring_addr = 0 if self._mem is None else self._mem.addr
@@ -117,6 +124,8 @@ class BufferRing:
 
     def _release_memory(self) -> None:
         self._pin = None
+        if self._buffers is None:
+            return
         try:
             self._buffers.close()
         except BufferError:
@@ -157,18 +166,23 @@ class BufferRing:
         if self.closed:
             raise ValueError(f"buffer ring bgid={self.bgid} is closed")
 
+    def _check_buffers(self) -> None:
+        self._check_open()
+        if self._buffers is None:
+            raise ValueError(f"buffer ring bgid={self.bgid} has no buffers of its own")
+
     def _check_bid(self, bid: int) -> int:
         return check_int(bid, "bid", 0, self.entries - 1)
 
     def addr(self, bid: int) -> int:
         """The address of buffer `bid`."""
-        self._check_open()
+        self._check_buffers()
         return self._base + self._check_bid(bid) * self.buf_size
 
     def get(self, bid: int, nbytes: int, offset: int = 0) -> memoryview:
         """A view of `nbytes` of buffer `bid` from `offset`: the data a CQE with this buffer
         id and res=nbytes delivered. Copy it before recycling the buffer."""
-        self._check_open()
+        self._check_buffers()
         start = self._check_bid(bid) * self.buf_size
         offset = check_int(offset, "offset", 0, self.buf_size)
         nbytes = check_int(nbytes, "nbytes", 0, self.buf_size - offset)
@@ -177,7 +191,7 @@ class BufferRing:
     def from_cqe(self, res: int, cqe_flags: int) -> tuple[int, memoryview]:
         """(buffer id, data view) for a CQE that consumed a provided buffer. On an
         incremental ring the view starts where the previous CQE of that buffer ended."""
-        self._check_open()
+        self._check_buffers()
         if res < 0:
             raise ValueError(f"the CQE carries an error (res={res}), not data")
         if not cqe_flags & _F_BUFFER:
@@ -198,7 +212,7 @@ class BufferRing:
     def put(self, bid: int, data: Any) -> None:
         """Copy `data` into buffer `bid` and publish it with that length (the source side
         of a send bundle)."""
-        self._check_open()
+        self._check_buffers()
         start = self._check_bid(bid) * self.buf_size
         view = memoryview(data).cast("B")
         if len(view) > self.buf_size:
@@ -207,7 +221,7 @@ class BufferRing:
         self._publish([(bid, len(view))])
 
     def _publish(self, items: Iterable[tuple[int, int]]) -> None:
-        self._check_open()
+        self._check_buffers()
         items = [(self._check_bid(bid), length) for bid, length in items]
         for i, (bid, length) in enumerate(items):
             self._consumed[bid] = 0

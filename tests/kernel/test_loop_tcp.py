@@ -255,3 +255,39 @@ def test_unix_socket_streams(any_loop, tmp_path):
         return got
 
     assert any_loop.run_until_complete(main()) == b"PING\n"
+
+
+def test_bench_echo_stream_retrieves_a_reset(any_loop):
+    """`uring bench loop`'s streams handler, client reset mid-exchange: the error the reset
+    leaves in the stream's close future is retrieved by the handler, so the garbage
+    collector never logs "Future exception was never retrieved"."""
+    import struct
+    from uring.loop import bench
+    writers = []
+
+    async def handler(reader, writer):
+        writers.append(writer)
+        await bench._echo_stream(reader, writer)
+
+    async def main():
+        server = await asyncio.start_server(handler, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.sendall(b"x" * 4096)
+        while not writers:
+            await asyncio.sleep(0.001)
+        sock.close()             # unread echo + linger 0: the server sees a reset
+        for _ in range(500):
+            if writers[0].transport.is_closing() and writers[0]._protocol._closed.done():
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)   # the handler's wait_closed runs
+        server.close()
+        await server.wait_closed()
+        closed = writers[0]._protocol._closed
+        return closed.done(), closed._log_traceback, closed.exception()
+
+    done, unretrieved, exc = any_loop.run_until_complete(main())
+    assert done and not unretrieved
+    assert exc is None or isinstance(exc, ConnectionError)

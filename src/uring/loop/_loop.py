@@ -48,7 +48,8 @@ class EventLoop(_UnixLoop):
                                extra: Any = None, server: Any = None) -> Any:
         if self._recv_pool is None:
             try:
-                self._recv_pool = RecvPool(self._selector.ring, *self._recv_pool_shape)
+                most, size = self._recv_pool_shape
+                self._recv_pool = RecvPool(self._selector.ring, most, size, self._recv_pool_hot)
                 self._recv_buffers = self._recv_pool.fast
             except OSError:
                 self._recv_pool = False    # no provided-buffer rings: readiness reads
@@ -146,11 +147,15 @@ class EventLoop(_UnixLoop):
         if pool:
             pool.close()
 
-    # Receive buffers shared by every stream transport: (count, bytes each).
+    # Receive buffers shared by every stream transport: (most, bytes each), and how many
+    # are published at first (more on each ENOBUFS; see _fast.RecvBuffers).
     _recv_pool_shape = (256, 65536)
+    _recv_pool_hot = 16
 
     # Compiled hot paths (uring/loop/_fast.pyx); debug mode runs asyncio's own code.
     call_soon = _fast.call_soon
+    create_future = _fast.create_future
+    get_debug = _fast.get_debug
     _call_soon = _fast._call_soon
     _run_once = _fast.run_once
 

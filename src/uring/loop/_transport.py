@@ -1,9 +1,10 @@
 """Socket transports whose reads are multishot receives into the loop's provided-buffer
-ring: one CQE per arrival, the buffer copied out and handed back at once (never ENOBUFS-dead)."""
+ring: one CQE per arrival, its buffer handed back at once (never ENOBUFS-dead)."""
 
 from __future__ import annotations
 
 import errno
+import mmap
 import os
 from asyncio import protocols, selector_events
 from typing import Any
@@ -20,20 +21,31 @@ _RECV_GROUP = 0x7A17       # a buffer group id unlikely to clash with a user's
 
 
 class RecvPool:
-    """The loop's buffer ring for stream receives. A buffer goes back to the kernel as soon
-    as its bytes are copied out, so the kernel runs short only within one burst; a receive
-    that ends with ENOBUFS is re-armed by its reader."""
+    """The loop's buffer ring for stream receives (see `_fast.RecvBuffers`): `hot` buffers
+    published at first, up to `entries` while about `budget` bytes of read-ahead allow; a
+    receive that ends with ENOBUFS makes it publish more and is re-armed by its reader."""
 
-    def __init__(self, ring: Any, entries: int = 256, buf_size: int = 65536) -> None:
-        self.buffers = BufferRing(ring, _RECV_GROUP, entries, buf_size)
+    def __init__(self, ring: Any, entries: int = 256, buf_size: int = 65536, hot: int = 16,
+                 budget: int = 2 << 20) -> None:
+        self.buffers = BufferRing(ring, _RECV_GROUP, entries, buf_size, populate=False,
+                                  own_buffers=False)
         self.bgid = _RECV_GROUP
         self.size = buf_size
-        self.fast = _fast.RecvBuffers(self.buffers)
-        self.take = self.fast.take     # copy out a CQE's data and recycle its buffer
+        # The memory of the "slice" buffers (see _fast.RecvBuffers): huge pages if the
+        # kernel will (THP "madvise" mode is common); plain pages otherwise. Private:
+        # mmap's default shared anonymous memory is shmem, which THP "madvise" skips.
+        small = mmap.mmap(-1, entries * (buf_size + 65 * 64),
+                          flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        try:
+            small.madvise(mmap.MADV_HUGEPAGE)
+        except (AttributeError, OSError):
+            pass
+        self.fast = _fast.RecvBuffers(self.buffers, buf_size, hot, budget, small)
+        self.take = self.fast.take     # the data of a CQE; its buffer goes back at once
 
     def outstanding(self) -> int:
         """Buffers the kernel has filled that were not handed back yet (0 when idle)."""
-        return self.buffers.entries - ((self.fast.tail - self.buffers.head) & 0xFFFF)
+        return self.fast.provided - ((self.fast.tail - self.buffers.head) & 0xFFFF)
 
     def close(self) -> None:
         self.buffers.close()
@@ -51,6 +63,7 @@ class RingSocketTransport(_SocketTransport):
     _recv_op: Any = None
     _recv_buffers: Any = None   # the loop's pool, kept: CQEs can land after connection_lost
     write = _fast.stream_write
+    is_closing = _fast.transport_is_closing
     _held: list | None = None   # data received but not yet delivered (b"" is EOF), in order
     _flush_pending = False
 
@@ -116,7 +129,9 @@ class RingSocketTransport(_SocketTransport):
             else:
                 self._read_ready__on_eof()
         elif res == _ENOBUFS:
-            self._rearm(op)    # every buffer was in use for an instant: ask again
+            # Every published buffer was in use for an instant: publish more, ask again.
+            self._recv_buffers.grow()
+            self._rearm(op)
         elif res != _ECANCELED:
             exc = OSError(-res, os.strerror(-res))   # the errno's subclass (ConnectionResetError...)
             self._fatal_error(exc, "Fatal read error on socket transport")

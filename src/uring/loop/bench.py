@@ -61,6 +61,14 @@ async def _echo_stream(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
         pass   # the client went away, or the server is shutting down
     finally:
         writer.close()
+        try:
+            # A reset also lands in the stream's close future; awaiting it here retrieves
+            # it. Left alone it is logged as "Future exception was never retrieved"
+            # whenever the garbage collector finalizes that future before its protocol
+            # (they are in one cycle through the exception's traceback).
+            await writer.wait_closed()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
 
 
 def _serve(loop_name: str, api: str) -> int:
