@@ -9,8 +9,84 @@ cdef extern from "Python.h":
     int PyContext_Enter(object ctx) except -1
     int PyContext_Exit(object ctx) except -1
 
+# Awaiting an OpFuture without the Python-level __next__: a finished op's result goes back
+# to the coroutine through am_send (3.10/3.11's SEND asks the awaitable that first) with no
+# exception at all, or through a tp_iternext that sets StopIteration without the traceback
+# entry a Cython def adds to every exception it raises (that entry, a frame object and a
+# StopIteration per read, was a tenth of the instructions of an awaited page-cached read).
+cdef extern from *:
+    """
+    typedef PyObject *(*opf_outcome_fn)(PyObject *);
+    static opf_outcome_fn opf_outcome;
+
+    static PyObject *opf_iternext(PyObject *self) {
+        PyObject *r = opf_outcome(self);
+        if (r == NULL || r == self)
+            return r;
+        if (PyTuple_Check(r) || PyExceptionInstance_Check(r)) {
+            /* PyErr_SetObject would unpack a tuple or take an exception as the error */
+            PyObject *stop = PyObject_CallOneArg(PyExc_StopIteration, r);
+            Py_DECREF(r);
+            if (stop == NULL)
+                return NULL;
+            PyErr_SetObject(PyExc_StopIteration, stop);
+            Py_DECREF(stop);
+        } else {
+            PyErr_SetObject(PyExc_StopIteration, r);
+            Py_DECREF(r);
+        }
+        return NULL;
+    }
+
+    #if PY_VERSION_HEX >= 0x030A0000
+    static PySendResult opf_am_send(PyObject *self, PyObject *arg, PyObject **presult) {
+        PyObject *r = opf_outcome(self);
+        *presult = r;
+        if (r == NULL)
+            return PYGEN_ERROR;
+        return r == self ? PYGEN_NEXT : PYGEN_RETURN;
+    }
+    #endif
+
+    static int opf_install(PyObject *type, opf_outcome_fn outcome) {
+        PyTypeObject *t = (PyTypeObject *)type;
+        opf_outcome = outcome;
+        t->tp_iternext = opf_iternext;
+    #if PY_VERSION_HEX >= 0x030A0000
+        if (t->tp_as_async != NULL)
+            t->tp_as_async->am_send = opf_am_send;
+    #endif
+        PyType_Modified(t);
+        return 0;
+    }
+
+    /* The C Task's done-callback is a builtin method "task_wakeup" bound to the task; it
+       only asks the future for result() to learn whether to throw, then steps the task. */
+    static PyMethodDef *opf_wakeup_def = NULL;
+
+    static int opf_is_task_wakeup(PyObject *fn, PyObject *task_type) {
+        PyMethodDef *ml;
+        PyObject *owner;
+        if (!PyCFunction_Check(fn))
+            return 0;
+        ml = ((PyCFunctionObject *)fn)->m_ml;
+        if (ml == opf_wakeup_def)
+            return 1;
+        if (opf_wakeup_def != NULL || strcmp(ml->ml_name, "task_wakeup") != 0)
+            return 0;
+        owner = PyCFunction_GET_SELF(fn);
+        if (owner == NULL || task_type == NULL || !PyObject_TypeCheck(owner, (PyTypeObject *)task_type))
+            return 0;
+        opf_wakeup_def = ml;
+        return 1;
+    }
+    """
+    ctypedef object (*opf_outcome_fn)(object)
+    int opf_install(object type, opf_outcome_fn outcome) except -1
+    bint opf_is_task_wakeup(object fn, object task_type)
+
 from asyncio import CancelledError, InvalidStateError
-from _asyncio import get_running_loop as _get_running_loop
+from _asyncio import get_running_loop as _get_running_loop, Future as _CFuture, Task as _CTask
 
 cdef class DriverBase:
     """The per-loop state the hot paths touch, as C fields (uring.aio._driver.Driver adds
@@ -30,8 +106,16 @@ cdef class DriverBase:
     cdef public bint dispatching
     cdef public long credit
     cdef public object flush_callback
+    # A finished asyncio Future (C type, result None): what a C Task's wake-up callback is
+    # given instead of the OpFuture, so it takes its native-future fast path (no result()
+    # method call) before stepping the task, whose await then fetches the op's own result.
+    cdef public object done_future
 
     def _bind(self, ring):
+        fut = self.loop.create_future()
+        if type(fut) is _CFuture:
+            fut.set_result(None)
+            self.done_future = fut
         self.ring = ring
         self.ring_read = ring.read
         self.ring_write = ring.write
@@ -74,6 +158,7 @@ cdef class OpFuture:
     cdef object _cb
     cdef object _ctx
     cdef list _more
+    cdef bint _cb_is_wakeup   # _cb is a C Task's wake-up: see DriverBase.done_future
 
     def __cinit__(self):
         self._asyncio_future_blocking = False
@@ -102,24 +187,19 @@ cdef class OpFuture:
         more = self._more
         self._more = None
         cdef DriverBase driver = self._driver
+        arg = self
+        if self._cb_is_wakeup and driver.done_future is not None:
+            arg = driver.done_future
         if driver.dispatching:
             # Runs the task step right here; anything it reaps itself (an eager submit)
             # happens inside that task and must go through call_soon.
             driver.dispatching = False
             try:
-                if self._ctx is None:
-                    cb(self)
-                else:
-                    # what Context.run does, without a bound method per wake-up
-                    PyContext_Enter(self._ctx)
-                    try:
-                        cb(self)
-                    finally:
-                        PyContext_Exit(self._ctx)
+                _run_callback(self._loop, cb, arg, self._ctx)
             finally:
                 driver.dispatching = True
         else:
-            self._loop.call_soon(cb, self, context=self._ctx)
+            self._loop.call_soon(cb, arg, context=self._ctx)
         if more:
             for cb, ctx in more:
                 self._loop.call_soon(cb, self, context=ctx)
@@ -133,10 +213,11 @@ cdef class OpFuture:
         return self
 
     def __next__(self):
-        if self._state == PENDING:
-            self._asyncio_future_blocking = True
+        # What a direct call sees; `await` goes through opf_iternext/opf_am_send instead.
+        out = _outcome(self)
+        if out is self:
             return self
-        raise StopIteration(self.result())
+        raise StopIteration(out)
 
     def send(self, value):
         return self.__next__()
@@ -155,6 +236,7 @@ cdef class OpFuture:
         elif self._cb is None:
             self._cb = fn
             self._ctx = context
+            self._cb_is_wakeup = opf_is_task_wakeup(fn, _CTask)
         else:
             if self._more is None:
                 self._more = []
@@ -172,6 +254,7 @@ cdef class OpFuture:
             self._more = keep
         if self._cb is None and self._more:
             self._cb, self._ctx = self._more.pop(0)
+        self._cb_is_wakeup = self._cb is not None and opf_is_task_wakeup(self._cb, _CTask)
         return n
 
     def done(self):
@@ -223,6 +306,44 @@ cdef class OpFuture:
     def __repr__(self):
         state = ("pending", "finished", "cancelled")[self._state]
         return f"<OpFuture {state} {self.op!r}>"
+
+
+cdef object _outcome(object o):
+    """What awaiting `o` gives now: itself while pending (the task must wait for it), else
+    its result; raises its exception or CancelledError."""
+    cdef OpFuture fut = <OpFuture>o
+    if fut._state == PENDING:
+        fut._asyncio_future_blocking = True
+        return fut
+    if fut._state == FINISHED and fut._exception is None:
+        return fut._result
+    return fut.result()
+
+
+opf_install(OpFuture, _outcome)
+
+
+cdef int _run_callback(object loop, object cb, object arg, object ctx) except -1:
+    """Run a done-callback now (our own dispatch, outside any task) in its context: what
+    Context.run does, without a bound method per wake-up; its errors go to the loop's
+    exception handler, as a Handle's would, not into the ring's completion processing."""
+    try:
+        if ctx is None:
+            cb(arg)
+        else:
+            PyContext_Enter(ctx)
+            try:
+                cb(arg)
+            finally:
+                PyContext_Exit(ctx)
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as exc:
+        loop.call_exception_handler({
+            "message": f"Exception in callback {cb!r}",
+            "exception": exc,
+        })
+    return 0
 
 
 cdef object _cached_loop = None
