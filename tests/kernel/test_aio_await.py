@@ -104,3 +104,30 @@ def test_raising_done_callback_is_reported_and_others_still_wake(loop_name, fd_g
         return got
     assert run(loop_name, main) == list(range(10)) + [0]
     assert len(errors) == 1 and isinstance(errors[0], ValueError)
+
+
+def test_tasks_wake_inside_the_wait_of_our_loop(loop_name, fd_guard):
+    if loop_name != "uring":
+        pytest.skip("only uring.loop marks its waits as dispatching")
+    calls = []
+
+    async def reader(n):
+        for _ in range(n):
+            await aio.nop()
+        return n
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        await aio.nop()
+        original = loop.call_soon
+
+        def counting(cb, *args, **kw):
+            calls.append(cb)
+            return original(cb, *args, **kw)
+        loop.call_soon = counting
+        try:
+            return await asyncio.gather(*(reader(200) for _ in range(8)))
+        finally:
+            del loop.call_soon
+    assert run(loop_name, main) == [200] * 8
+    assert len(calls) < 50   # 1,600 awaits: a Handle each before

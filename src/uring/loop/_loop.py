@@ -142,12 +142,16 @@ class EventLoop(_UnixLoop):
 
     def close(self) -> None:
         super().close()
+        self._uring_aio = None
         pool, self._recv_pool = self._recv_pool, False
         if pool:
             pool.close()
 
     # Receive buffers shared by every stream transport: (count, bytes each).
     _recv_pool_shape = (256, 65536)
+    # uring.aio's driver for this loop, set when it first queues on the loop's ring: each
+    # wait marks it as dispatching (see _fast.run_once).
+    _uring_aio: Any = None
 
     # Compiled hot paths (uring/loop/_fast.pyx); debug mode runs asyncio's own code.
     call_soon = _fast.call_soon
