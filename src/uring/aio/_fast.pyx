@@ -4,6 +4,8 @@ op's own CQE callback, and wakes its task straight from the completion (no Futur
 
 cimport cython
 from cpython.pythread cimport PyThread_get_thread_ident
+from cpython.pycapsule cimport PyCapsule_New, PyCapsule_GetPointer
+from libc.stdint cimport int32_t, uint32_t
 
 cdef extern from "Python.h":
     int PyContext_Enter(object ctx) except -1
@@ -86,6 +88,14 @@ cdef extern from *:
     bint opf_is_task_wakeup(object fn, object task_type)
 
 from asyncio import CancelledError, InvalidStateError
+from uring import _core
+
+# The core's C entry points (see uring/_core.pyx): queue a read/write without a Python-level
+# method call, and have it complete our futures with a C call (_op_done) instead of
+# OpFuture.__call__.
+ctypedef object (*capi_rw_fn)(object ring, bint write, int32_t fd, object buf, object nbytes,
+                              object offset, object callback)
+cdef capi_rw_fn _core_rw = <capi_rw_fn>PyCapsule_GetPointer(_core.capi_rw, "uring._core.rw")
 from _asyncio import get_running_loop as _get_running_loop, Future as _CFuture, Task as _CTask
 
 cdef class DriverBase:
@@ -110,6 +120,8 @@ cdef class DriverBase:
     # given instead of the OpFuture, so it takes its native-future fast path (no result()
     # method call) before stepping the task, whose await then fetches the op's own result.
     cdef public object done_future
+    # The ring's read/write are RingCore's own: queue through the core's C entry point.
+    cdef public bint direct_rw
 
     def _bind(self, ring):
         fut = self.loop.create_future()
@@ -117,6 +129,8 @@ cdef class DriverBase:
             fut.set_result(None)
             self.done_future = fut
         self.ring = ring
+        self.direct_rw = (isinstance(ring, _core.RingCore) and type(ring).read is _core.RingCore.read
+                          and type(ring).write is _core.RingCore.write)
         self.ring_read = ring.read
         self.ring_write = ring.write
         self.ring_send = ring.send
@@ -168,16 +182,7 @@ cdef class OpFuture:
     # -- completion (the ring calls this for every CQE of the op) --------------------------
 
     def __call__(self, op, int res, unsigned flags):
-        if flags & 2:   # IORING_CQE_F_MORE: only final CQEs end a one-shot future
-            return
-        if self._state != PENDING:
-            return      # cancelled: the core closed any fd it made after the cancel
-        if res >= 0:
-            self._result = res if self.convert is None else self.convert(op, res)
-        else:
-            self._exception = op.exception()
-        self._state = FINISHED
-        self._wake()
+        _op_done(self, op, res, flags)
 
     cdef _wake(self):
         cb = self._cb
@@ -308,6 +313,25 @@ cdef class OpFuture:
         return f"<OpFuture {state} {self.op!r}>"
 
 
+cdef int _op_done(object o, object op, int32_t res, uint32_t flags) except -1:
+    """The op's CQE (the core calls this directly for the final one, see _set_direct_callback)."""
+    cdef OpFuture fut = <OpFuture>o
+    if flags & 2:   # IORING_CQE_F_MORE: only final CQEs end a one-shot future
+        return 0
+    if fut._state != PENDING:
+        return 0    # cancelled: the core closed any fd it made after the cancel
+    if res >= 0:
+        fut._result = res if fut.convert is None else fut.convert(op, res)
+    else:
+        fut._exception = op.exception()
+    fut._state = FINISHED
+    fut._wake()
+    return 0
+
+
+_core._set_direct_callback(OpFuture, PyCapsule_New(<void *>_op_done, "uring._core.direct_done", NULL))
+
+
 cdef object _outcome(object o):
     """What awaiting `o` gives now: itself while pending (the task must wait for it), else
     its result; raises its exception or CancelledError."""
@@ -349,7 +373,7 @@ cdef int _run_callback(object loop, object cb, object arg, object ctx) except -1
 cdef object _cached_loop = None
 cdef DriverBase _cached_driver = None
 cdef long _cached_thread = 0
-cdef bint _cached_has_tid = False
+cdef object _cached_tid = None   # the loop's own _thread_id object when cached (stdlib loops)
 cdef object _make_driver = None
 
 
@@ -360,22 +384,26 @@ def _set_driver_factory(factory):
 
 def _forget():
     """Drop the cached (loop, driver) pair (loop closed, fork)."""
-    global _cached_loop, _cached_driver, _cached_thread
+    global _cached_loop, _cached_driver, _cached_thread, _cached_tid
     _cached_loop = None
     _cached_driver = None
     _cached_thread = 0
+    _cached_tid = None
 
 
 cdef inline DriverBase _driver():
     # asyncio.get_running_loop() makes a getpid() syscall on 3.11 (~0.6 us here, a sixth of
     # a page-cached read): remember the loop last seen running in this thread and check it
     # still is with an attribute read (stdlib: loop._thread_id) or loop.is_running().
-    global _cached_loop, _cached_driver, _cached_thread, _cached_has_tid
+    # The stdlib loop sets _thread_id to a fresh int each time it starts and to None when
+    # it stops, so finding the very object seen at caching time (an identity test, no int
+    # made from our thread id) means it still runs in the thread that cached it.
+    global _cached_loop, _cached_driver, _cached_thread, _cached_tid
     cdef long me = PyThread_get_thread_ident()
     loop = _cached_loop
     if loop is not None and me == _cached_thread:
-        if _cached_has_tid:
-            if loop._thread_id == me:
+        if _cached_tid is not None:
+            if loop._thread_id is _cached_tid:
                 return _cached_driver
         elif loop.is_running():
             return _cached_driver
@@ -384,7 +412,8 @@ cdef inline DriverBase _driver():
     _cached_loop = loop
     _cached_driver = driver
     _cached_thread = me
-    _cached_has_tid = getattr(loop, "_thread_id", None) == me
+    tid = getattr(loop, "_thread_id", None)
+    _cached_tid = tid if tid is not None and tid == me else None
     return driver
 
 
@@ -422,6 +451,8 @@ def read(int fd, buf, nbytes=None, offset=0):
     the file position); await it for the bytes read."""
     cdef DriverBase driver = _driver()
     cdef OpFuture fut = _future(driver)
+    if driver.direct_rw:
+        return _start_eager(driver, fut, _core_rw(driver.ring, False, fd, buf, nbytes, offset, fut))
     return _start_eager(driver, fut, driver.ring_read(fd, buf, nbytes, offset, callback=fut))
 
 
@@ -429,6 +460,8 @@ def write(int fd, buf, nbytes=None, offset=0):
     """IORING_OP_WRITE from `buf`; await it for the bytes written."""
     cdef DriverBase driver = _driver()
     cdef OpFuture fut = _future(driver)
+    if driver.direct_rw:
+        return _start_eager(driver, fut, _core_rw(driver.ring, True, fd, buf, nbytes, offset, fut))
     return _start_eager(driver, fut, driver.ring_write(fd, buf, nbytes, offset, callback=fut))
 
 
