@@ -131,3 +131,48 @@ def test_tasks_wake_inside_the_wait_of_our_loop(loop_name, fd_guard):
             del loop.call_soon
     assert run(loop_name, main) == [200] * 8
     assert len(calls) < 50   # 1,600 awaits: a Handle each before
+
+
+def test_a_ring_with_its_own_read_and_write_is_called(loop_name, tmp_path, fd_guard):
+    # aio queues reads and writes through the core's C entry point only for RingCore's own
+    # methods: a loop ring whose class overrides them still gets the calls.
+    if loop_name != "uring":
+        pytest.skip("a loop's own ring can be any Ring subclass only on uring.loop")
+    from uring.loop import EventLoop
+    from uring.ring import Ring
+    calls = []
+
+    class CountingRing(Ring):
+        def read(self, *args, **kwargs):
+            calls.append("read")
+            return super().read(*args, **kwargs)
+
+        def write(self, *args, **kwargs):
+            calls.append("write")
+            return super().write(*args, **kwargs)
+
+    path = tmp_path / "f"
+    path.write_bytes(b"abcdef")
+
+    async def main():
+        assert not aio.get_driver().direct_rw
+        fd = os.open(path, os.O_RDWR)
+        try:
+            buf = bytearray(3)
+            n = await aio.read(fd, buf, 3, 2)
+            await aio.write(fd, b"XY", None, 0)
+            return n, bytes(buf)
+        finally:
+            os.close(fd)
+    loop = EventLoop(CountingRing(64))
+    try:
+        assert loop.run_until_complete(main()) == (3, b"cde")
+    finally:
+        loop.close()
+    assert calls == ["read", "write"] and path.read_bytes() == b"XYcdef"
+
+
+def test_default_rings_take_the_direct_path(loop_name, fd_guard):
+    async def main():
+        return aio.get_driver().direct_rw
+    assert run(loop_name, main) is True
