@@ -12,6 +12,7 @@ from cpython.ref cimport PyObject, Py_INCREF, Py_DECREF
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.pythread cimport PyThread_get_thread_ident
+from cpython.pycapsule cimport PyCapsule_New, PyCapsule_GetPointer
 
 import os as _os
 import warnings as _warnings
@@ -697,6 +698,35 @@ cdef class BufRingMemory:
         """Publish `count` added buffers to the kernel (release store of the tail)."""
         self.local_tail = <uint16_t>(self.local_tail + count)
         u_store_release16(<uint16_t *>(self.mem + 14), self.local_tail)
+
+
+# C entry points for uring.aio's compiled awaitables (uring/aio/_fast.pyx), which queue and
+# complete an op per awaited read: a Python-level method call with keyword arguments each way
+# was a tenth of the cost of a page-cached read. Still the core that fills the SQE and holds
+# the pins; the awaitable only gets the final result without a call through Python.
+ctypedef int (*direct_done_fn)(object callback, object op, int32_t res, uint32_t flags) except -1
+cdef object _direct_type = None          # a callback of exactly this type is completed by...
+cdef direct_done_fn _direct_done = NULL  # ...this function instead of callback(op, res, flags)
+
+
+def _set_direct_callback(type cls, capsule) -> None:
+    """Complete ops whose callback is exactly of type `cls` by calling the C function in
+    `capsule` ("uring._core.direct_done": int f(callback, op, int32 res, uint32 flags),
+    -1 with an exception set) with the final CQE; CQEs with F_MORE still call the object."""
+    global _direct_type, _direct_done
+    _direct_done = <direct_done_fn>PyCapsule_GetPointer(capsule, "uring._core.direct_done")
+    _direct_type = cls
+
+
+cdef object _capi_rw(object ring, bint write, int32_t fd, object buf, object nbytes, object offset,
+                     object callback):
+    """RingCore.read/write (fd, buf, nbytes, offset, callback=...) for a ring that is a RingCore."""
+    return (<RingCore>ring)._buffer_op(OP_WRITE if write else OP_READ, fd, buf, _as_offset(offset),
+                                       _nbytes(nbytes), not write, 0, -1, 0, callback, None)
+
+
+# object f(ring, bint write, int32 fd, buf, nbytes, offset, callback): NULL with an exception set
+capi_rw = PyCapsule_New(<void *>_capi_rw, "uring._core.rw", NULL)
 
 
 cdef class RingCore:
@@ -1934,7 +1964,10 @@ cdef class RingCore:
             if op.callback is not None:
                 callback = op.callback
                 op.callback = None
-                callback(op, res, flags)
+                if type(callback) is _direct_type:
+                    _direct_done(callback, op, res, flags)   # uring.aio's OpFuture: a C call
+                else:
+                    callback(op, res, flags)
             elif self.completions is not None:
                 self.completions.append(op)
         finally:

@@ -17,6 +17,8 @@ class DriverBase:
     dispatching: bool
     credit: int
     flush_callback: Any
+    done_future: Any
+    direct_rw: bool
     def _bind(self, ring: Any) -> None: ...
     def schedule(self) -> None: ...
 

@@ -174,12 +174,21 @@ cpdef run_once(self):
         # The wait itself: one enter submits this iteration's SQEs and reaps every CQE
         # (op callbacks run inside it); a poll that fired leaves its fd in _fired.
         ring = selector.ring
-        if timeout is None:
-            ring.submit_and_wait(1)
-        elif timeout == 0:
-            ring.submit_and_wait(0)
-        else:
-            ring.submit_and_wait(1, timeout)
+        # uring.aio's driver on this ring: while it knows it is called from this wait (outside
+        # any task), a finished op steps its task right there, with no Handle in between.
+        aio = self._uring_aio
+        if aio is not None:
+            aio.dispatching = True
+        try:
+            if timeout is None:
+                ring.submit_and_wait(1)
+            elif timeout == 0:
+                ring.submit_and_wait(0)
+            else:
+                ring.submit_and_wait(1, timeout)
+        finally:
+            if aio is not None:
+                aio.dispatching = False
         if selector._fired:
             self._process_events(selector._collect())
     else:

@@ -143,6 +143,7 @@ class EventLoop(_UnixLoop):
 
     def close(self) -> None:
         super().close()
+        self._uring_aio = None
         pool, self._recv_pool = self._recv_pool, False
         if pool:
             pool.close()
@@ -151,6 +152,9 @@ class EventLoop(_UnixLoop):
     # are published at first (more on each ENOBUFS; see _fast.RecvBuffers).
     _recv_pool_shape = (256, 65536)
     _recv_pool_hot = 16
+    # uring.aio's driver for this loop, set when it first queues on the loop's ring: each
+    # wait marks it as dispatching (see _fast.run_once).
+    _uring_aio: Any = None
 
     # Compiled hot paths (uring/loop/_fast.pyx); debug mode runs asyncio's own code.
     call_soon = _fast.call_soon
