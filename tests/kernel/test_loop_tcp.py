@@ -291,3 +291,31 @@ def test_bench_echo_stream_retrieves_a_reset(any_loop):
     done, unretrieved, exc = any_loop.run_until_complete(main())
     assert done and not unretrieved
     assert exc is None or isinstance(exc, ConnectionError)
+
+
+def test_close_with_receives_armed_and_peers_gone(fd_guard):
+    """loop.close() while transports' receives are armed and the peers have closed: the ring
+    drains them (EOF CQEs) on a closed loop; close() must not raise "Event loop is closed"
+    from a transport's close() and must leave no fd behind."""
+    from uring.loop import EventLoop
+    loop = EventLoop()
+    clients = []
+
+    async def main():
+        server = await loop.create_server(Echo, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        for _ in range(5):
+            sock = socket.socket()
+            sock.setblocking(False)
+            clients.append(sock)
+            await loop.sock_connect(sock, ("127.0.0.1", port))
+            await loop.sock_sendall(sock, b"ping")
+            assert await loop.sock_recv(sock, 4) == b"ping"
+        return server
+
+    server = loop.run_until_complete(main())
+    for sock in clients:
+        sock.close()          # EOF on every server-side receive, reaped only at close
+    server.close()            # the accept is cancelled; transports stay open
+    loop.close()
+    assert loop.is_closed()

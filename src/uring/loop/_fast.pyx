@@ -297,43 +297,27 @@ cdef int ENOBUFS_RES = -ENOBUFS
 
 cdef class RecvBuffers:
     """The memory behind the loop's provided-buffer ring (registered by
-    uring.bufring.BufferRing with own_buffers=False). A buffer goes back to the kernel the
-    moment its CQE is reaped. Buffers are of two kinds, each `size` bytes:
+    uring.bufring.BufferRing with own_buffers=False): each buffer is the storage of a
+    `bytes` object, and a buffer goes back to the kernel the moment its CQE is reaped.
 
-    - "whole" buffers (ids 0..entries-1) are the storage of `bytes` objects: a receive of
-      at least `swap_min` bytes hands out the very object the kernel filled (cut to size)
-      and a fresh one takes its slot, so big receives are not copied in user space (a
-      copy that costs as much again as the kernel's own; uvloop makes it).
-    - "slice" buffers (ids entries..2*entries-1) are slices of one mapping advised for
-      huge pages (`small`): small receives are copied out of them. With a buffer per
-      4 KiB page, 1 KiB receives spread over 256 buffers cost a TLB miss each on this VM
-      (the kernel's copy in took three times uvloop's copy into its one hot buffer).
-      Slices are `size` + 65 cache lines apart, so their first bytes do not all fall in
-      the same cache sets.
-    Each time a buffer comes back, the next one published is of the kind the mean recent
-    receive size calls for, taken from that kind's stack of unpublished buffers (the most
-    recently used first).
-
-    Only `hot` buffers are published at first; each receive that ends with ENOBUFS
-    publishes `hot` more (`grow`, up to `entries`) while the published buffers times the
-    mean receive size stays under `budget` bytes. The kernel takes buffers in ring (FIFO)
-    order, so what it writes cycles through every published buffer, all of it data read
-    ahead of the protocol: 256 x 64 KiB (16 MiB) fell out of the CPU caches between the
-    kernel's copy in and our send out (perf, 64 KiB echo: a third more time per request
-    than uvloop in those copies). Past the budget an ENOBUFS is back-pressure instead: the
-    data waits in the socket, as on a readiness loop, until the receive is re-armed.
-
-    The objects and the mapping stay referenced here, and this object from the BufferRing
-    (`contents`), while the group is registered: the kernel writes into them until then."""
+    - A receive of at least `swap_min` bytes hands out the very `bytes` object the kernel
+      filled (cut to size) and a fresh one takes its slot: no copy in user space, where a
+      copy would cost as much again as the kernel's own (uvloop copies out of its buffer).
+    - A smaller one is copied out and the buffer stays.
+    - Only `hot` buffers are published at first; each receive that ends with ENOBUFS
+      publishes `hot` more (`grow`, up to `entries`) while the published buffers times
+      the mean receive size stays under `budget` bytes. The kernel takes buffers in ring
+      (FIFO) order, so what it writes cycles through every published buffer, and all of
+      it is data read ahead of the protocol: 256 x 64 KiB (16 MiB) fell out of the CPU
+      caches between the kernel's copy in and our send out (perf, 64 KiB echo: a third
+      more time per request than uvloop in those copies). Past the budget an ENOBUFS is
+      back-pressure instead: the data waits in the socket, as on a readiness loop, until
+      the receive is re-armed. Small receives (1 KiB) fill a small part of each buffer,
+      so for them the pool grows to `entries`.
+    The objects stay referenced here, and this object from the BufferRing (`contents`),
+    while the group is registered: the kernel writes into them until it is unregistered."""
     cdef uint8_t *ring_mem
-    cdef PyObject **bufs         # whole buffers' bytes objects (NULL until first published)
-    cdef uint16_t *free_whole    # stacks of unpublished buffer ids, one per kind
-    cdef uint16_t *free_slice
-    cdef uint32_t nfree_whole
-    cdef uint32_t nfree_slice
-    cdef uint8_t *slice_base
-    cdef Py_ssize_t slice_stride
-    cdef uint8_t[::1] slice_view  # holds the mapping exported (it cannot be closed under us)
+    cdef PyObject **bufs
     cdef Py_ssize_t size
     cdef Py_ssize_t swap_min
     cdef uint32_t mask
@@ -348,38 +332,21 @@ cdef class RecvBuffers:
 
     def __cinit__(self):
         self.bufs = NULL
-        self.free_whole = NULL
-        self.free_slice = NULL
 
-    def __init__(self, owner, Py_ssize_t size, uint32_t hot, Py_ssize_t budget, small):
-        cdef uint32_t i
+    def __init__(self, owner, Py_ssize_t size, uint32_t hot, Py_ssize_t budget):
         if self.bufs != NULL:
             raise RuntimeError("RecvBuffers is set up once")
-        self.entries = owner.entries
-        if self.entries > 32768:
-            raise ValueError("at most 32768 entries (two kinds of buffer ids in 16 bits)")
-        self.size = size
-        self.slice_stride = size + 65 * 64
-        self.slice_view = small
-        if self.slice_view.shape[0] < self.entries * self.slice_stride:
-            raise ValueError(f"the slice mapping needs {self.entries * self.slice_stride} bytes")
-        self.slice_base = &self.slice_view[0]
         self.owner = owner     # keeps the ring memory mapped and the group registered
         self.ring_mem = <uint8_t *><uint64_t>owner._mem.addr
+        self.entries = owner.entries
         self.mask = self.entries - 1
         self.tail = <uint16_t>owner._mem.tail
+        self.size = size
         self.swap_min = max(size // 4, 1)
         self.bufs = <PyObject **>PyMem_Malloc(self.entries * sizeof(PyObject *))
-        self.free_whole = <uint16_t *>PyMem_Malloc(self.entries * sizeof(uint16_t))
-        self.free_slice = <uint16_t *>PyMem_Malloc(self.entries * sizeof(uint16_t))
-        if self.bufs == NULL or self.free_whole == NULL or self.free_slice == NULL:
+        if self.bufs == NULL:
             raise MemoryError()
         memset(self.bufs, 0, self.entries * sizeof(PyObject *))
-        for i in range(self.entries):          # id 0 (and `entries`) on top
-            self.free_whole[i] = <uint16_t>(self.entries - 1 - i)
-            self.free_slice[i] = <uint16_t>(2 * self.entries - 1 - i)
-        self.nfree_whole = self.entries
-        self.nfree_slice = self.entries
         self.provided = 0
         self.step = max(1, min(hot, self.entries))
         self.budget = budget
@@ -391,71 +358,34 @@ cdef class RecvBuffers:
     def __dealloc__(self):
         cdef uint32_t i
         if self.bufs != NULL:
-            for i in range(self.entries):
+            for i in range(self.provided):
                 Py_XDECREF(self.bufs[i])
             PyMem_Free(self.bufs)
             self.bufs = NULL
-        PyMem_Free(self.free_whole)
-        PyMem_Free(self.free_slice)
 
-    cdef inline uint8_t *addr(self, uint16_t bid) noexcept:
-        if bid < self.entries:
-            return <uint8_t *>PyBytes_AS_STRING(<object>self.bufs[bid])
-        return self.slice_base + (bid - self.entries) * self.slice_stride
-
-    cdef int publish_one(self) except -1:
-        """Publish one unpublished buffer at the tail, of the kind recent receives call
-        for (a slice while nothing was received yet)."""
-        cdef bint whole = self.seen_count != 0 and \
-            self.seen_bytes // self.seen_count >= <uint64_t>self.swap_min
-        cdef uint16_t bid
-        cdef uint8_t *slot
-        if whole and self.nfree_whole:
-            bid = self.free_whole[self.nfree_whole - 1]
-            if self.bufs[bid] == NULL:
-                b = PyBytes_FromStringAndSize(NULL, self.size)
-                Py_INCREF(b)             # the slot's reference
-                self.bufs[bid] = <PyObject *>b
-            self.nfree_whole -= 1
-        elif self.nfree_slice:
-            self.nfree_slice -= 1
-            bid = self.free_slice[self.nfree_slice]
-        else:
-            # Every slice is published: a whole buffer (published ever before: allocated).
-            bid = self.free_whole[self.nfree_whole - 1]
-            if self.bufs[bid] == NULL:
-                b = PyBytes_FromStringAndSize(NULL, self.size)
-                Py_INCREF(b)
-                self.bufs[bid] = <PyObject *>b
-            self.nfree_whole -= 1
-        slot = self.ring_mem + ((self.tail & self.mask) << 4)
-        (<uint64_t *>slot)[0] = <uint64_t>self.addr(bid)
+    cdef inline void recycle(self, uint16_t bid) noexcept:
+        """Publish buffer `bid` (whatever object its slot holds now) at the tail."""
+        cdef uint8_t *slot = self.ring_mem + ((self.tail & self.mask) << 4)
+        (<uint64_t *>slot)[0] = <uint64_t>PyBytes_AS_STRING(<object>self.bufs[bid])
         (<uint32_t *>(slot + 8))[0] = <uint32_t>self.size
         (<uint16_t *>(slot + 12))[0] = bid
         self.tail += 1
         fast_store_release16(<uint16_t *>(self.ring_mem + 14), self.tail)
-        return 0
-
-    cdef int recycle(self, uint16_t bid) except -1:
-        """Buffer `bid` is ours again: onto its kind's stack, and one buffer back out."""
-        if bid < self.entries:
-            self.free_whole[self.nfree_whole] = bid
-            self.nfree_whole += 1
-        else:
-            self.free_slice[self.nfree_slice] = bid
-            self.nfree_slice += 1
-        return self.publish_one()
 
     cpdef uint32_t grow(self) except? 0xFFFFFFFF:
         """Publish `hot` more buffers (after an ENOBUFS) unless the read-ahead budget is
         spent; returns how many were added."""
         cdef uint32_t n = min(self.step, self.entries - self.provided)
         cdef uint32_t i
+        cdef object b
         if self.provided and self.seen_count and \
                 self.provided * (self.seen_bytes // self.seen_count) >= <uint64_t>self.budget:
             return 0
         for i in range(n):
-            self.publish_one()
+            b = PyBytes_FromStringAndSize(NULL, self.size)
+            Py_INCREF(b)             # the slot's reference
+            self.bufs[self.provided] = <PyObject *>b
+            self.recycle(<uint16_t>self.provided)
             self.provided += 1
         return n
 
@@ -467,14 +397,14 @@ cdef class RecvBuffers:
         if self.seen_count >= 4096:      # a mean over recent receives, not all time
             self.seen_bytes >>= 1
             self.seen_count >>= 1
-        if bid < self.entries and res >= self.swap_min:
-            try:
-                return fast_swap_out(&self.bufs[bid], self.size, res)
-            finally:
-                self.recycle(bid)
-        data = PyBytes_FromStringAndSize(<char *>self.addr(bid), res)
-        self.recycle(bid)
-        return data
+        if res < self.swap_min:
+            data = PyBytes_FromStringAndSize(PyBytes_AS_STRING(<object>self.bufs[bid]), res)
+            self.recycle(bid)
+            return data
+        try:
+            return fast_swap_out(&self.bufs[bid], self.size, res)
+        finally:
+            self.recycle(bid)
 
     cpdef drop(self, uint32_t flags):
         self.recycle(<uint16_t>(flags >> 16))

@@ -142,6 +142,20 @@ class EventLoop(_UnixLoop):
         return super()._stop_serving(sock)   # closes it (3.13: and unlinks a Unix path)
 
     def close(self) -> None:
+        if not self.is_running() and not self.is_closed():
+            # Closing the ring drains every op still armed: a transport's receive or a
+            # server's accept then completes (EOF, data, a connection) on a closed loop,
+            # where a transport's close() would call_soon and raise "Event loop is closed"
+            # out of close(). Their CQEs only hand back the buffer or the new fd, and the
+            # transports let go of their ops (Op is not tracked by the garbage collector:
+            # a transport -> op -> transport cycle would never be freed, nor its socket).
+            for transport in self._ring_readers.values():
+                op, transport._recv_op = transport._recv_op, None
+                if op is not None:
+                    op.callback = _drop_recv
+            self._ring_readers.clear()
+            for op in self._acceptors.values():
+                op.callback = _drop_accept
         super().close()
         self._uring_aio = None
         pool, self._recv_pool = self._recv_pool, False
@@ -195,6 +209,16 @@ class EventLoop(_UnixLoop):
         if self.is_closed():
             raise RuntimeError("Event loop is closed")
         return self._selector.ring
+
+
+def _drop_recv(op: Any, res: int, flags: int) -> None:
+    if res > 0:
+        op.context._recv_buffers.drop(flags)
+
+
+def _drop_accept(op: Any, res: int, flags: int) -> None:
+    if res >= 0:
+        os.close(res)
 
 
 class EventLoopPolicy(asyncio.DefaultEventLoopPolicy):

@@ -4,7 +4,6 @@ ring: one CQE per arrival, its buffer handed back at once (never ENOBUFS-dead)."
 from __future__ import annotations
 
 import errno
-import mmap
 import os
 from asyncio import protocols, selector_events
 from typing import Any
@@ -31,16 +30,7 @@ class RecvPool:
                                   own_buffers=False)
         self.bgid = _RECV_GROUP
         self.size = buf_size
-        # The memory of the "slice" buffers (see _fast.RecvBuffers): huge pages if the
-        # kernel will (THP "madvise" mode is common); plain pages otherwise. Private:
-        # mmap's default shared anonymous memory is shmem, which THP "madvise" skips.
-        small = mmap.mmap(-1, entries * (buf_size + 65 * 64),
-                          flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-        try:
-            small.madvise(mmap.MADV_HUGEPAGE)
-        except (AttributeError, OSError):
-            pass
-        self.fast = _fast.RecvBuffers(self.buffers, buf_size, hot, budget, small)
+        self.fast = _fast.RecvBuffers(self.buffers, buf_size, hot, budget)
         self.take = self.fast.take     # the data of a CQE; its buffer goes back at once
 
     def outstanding(self) -> int:
