@@ -20,3 +20,15 @@ def test_bench_aio_json(tmp_path, capsys, fd_guard):
             assert out["median"][f"small.{method}.{loop}"] > 0
         assert f"random.ours_vs_pread.{loop}" in out["ratios"]
         assert f"small.ours_vs_threads.{loop}" in out["ratios"]
+
+
+def test_bench_aio_per_cpu_second(tmp_path, capsys, fd_guard):
+    argv = ["--file", str(tmp_path / "big"), "--size", "1M", "--seconds", "0.2", "--repeat", "1",
+            "--small", "0", "--loops", "asyncio", "--methods", "ours,pread", "--cpu", "--json"]
+    try:
+        assert bench.main(argv) == 0
+    finally:
+        bench._clock = bench.time.perf_counter   # main() sets it per run; leave the default
+    out = json.loads(capsys.readouterr().out)
+    assert "CPU-second" in out["unit"]
+    assert out["median"]["random.ours.asyncio"] > 0 and "random.ours_vs_pread.asyncio" in out["ratios"]

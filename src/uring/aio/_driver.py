@@ -49,12 +49,11 @@ class Driver(_fast.DriverBase):
             self.pending = True
             self.credit = 0
             self._finalizer = None
-            try:
+            attach = getattr(loop, "_uring_attach_aio", None)
+            if attach is not None:
                 # The loop sets `dispatching` around each of its waits: ops completed there
                 # wake their tasks at once instead of through call_soon.
-                loop._uring_aio = self  # type: ignore[attr-defined]
-            except AttributeError:
-                pass
+                attach(self)
             return
         add_reader = getattr(loop, "add_reader", None)
         if add_reader is None:

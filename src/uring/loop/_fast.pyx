@@ -176,7 +176,7 @@ cpdef run_once(self):
         ring = selector.ring
         # uring.aio's driver on this ring: while it knows it is called from this wait (outside
         # any task), a finished op steps its task right there, with no Handle in between.
-        aio = self._uring_aio
+        aio = selector.aio
         if aio is not None:
             aio.dispatching = True
         try:

@@ -52,6 +52,7 @@ class RingSelector(selectors.BaseSelector):
         self._armed: dict[int, Any] = {}      # fd -> its POLL_ADD op in flight
         self._fired: dict[int, int] = {}      # fd -> selector events seen since the last select
         self._on_poll = self._poll_done       # bound once: one callback object per arm
+        self.aio: Any = None                   # uring.aio's driver (EventLoop._uring_attach_aio)
 
     # -- registration ---------------------------------------------------------------
     def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
