@@ -372,13 +372,16 @@ cdef class RecvBuffers:
         self.tail += 1
         fast_store_release16(<uint16_t *>(self.ring_mem + 14), self.tail)
 
-    cpdef uint32_t grow(self) except? 0xFFFFFFFF:
+    cpdef uint32_t grow(self, Py_ssize_t receivers=0) except? 0xFFFFFFFF:
         """Publish `hot` more buffers (after an ENOBUFS) unless the read-ahead budget is
-        spent; returns how many were added."""
+        spent and there is already a buffer for each of the `receivers` armed receives;
+        returns how many were added. Below one buffer per receive, back-pressure turns
+        into starvation: the receives that keep finding the ring empty wait for ever more
+        rounds (100 x 64 KiB streams: p99 latency 90 ms against uvloop's 7 ms)."""
         cdef uint32_t n = min(self.step, self.entries - self.provided)
         cdef uint32_t i
         cdef object b
-        if self.provided and self.seen_count and \
+        if self.provided >= receivers and self.provided and self.seen_count and \
                 self.provided * (self.seen_bytes // self.seen_count) >= <uint64_t>self.budget:
             return 0
         for i in range(n):
@@ -438,7 +441,7 @@ def on_recv(op, int res, uint32_t flags):
         # Every published buffer was in use for an instant (or the read-ahead budget is
         # spent: then this is back-pressure): frequent at 100 connections, so the re-arm
         # is done here rather than through the transport's Python path.
-        (<RecvBuffers>transport._recv_buffers).grow()
+        (<RecvBuffers>transport._recv_buffers).grow(len(transport._loop._ring_readers))
         transport._loop._arm_ring_reader(transport._sock_fd, transport)
         return
     transport._on_recv(op, res, flags)

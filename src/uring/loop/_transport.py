@@ -120,7 +120,7 @@ class RingSocketTransport(_SocketTransport):
                 self._read_ready__on_eof()
         elif res == _ENOBUFS:
             # Every published buffer was in use for an instant: publish more, ask again.
-            self._recv_buffers.grow()
+            self._recv_buffers.grow(len(self._loop._ring_readers))
             self._rearm(op)
         elif res != _ECANCELED:
             exc = OSError(-res, os.strerror(-res))   # the errno's subclass (ConnectionResetError...)
