@@ -177,8 +177,12 @@ def test_write_bytes_chain_matches_pathlib(loop_name, tmp_path, fd_guard):
         assert info.value.filename == str(tmp_path / "no" / "such")
         with pytest.raises(IsADirectoryError):
             await aio.write_bytes(str(tmp_path), b"x")
+        for bad in (aio.read_bytes("nul\0byte"), aio.write_bytes("nul\0byte", b"x")):
+            with pytest.raises(ValueError):   # refused before anything is queued
+                await bad
         # the slots all went back: a full round of slots still works
         await asyncio.gather(*(aio.write_bytes(str(tmp_path / f"m{i}"), b"again") for i in range(256)))
+        assert len(aio.get_ring()._aio_slots.free) == 256
     run(loop_name, main)
     for n, data in blobs.items():
         assert (tmp_path / f"w{n}").read_bytes() == data

@@ -4,11 +4,11 @@ openat -> read|write -> close through a fixed-file slot (one round trip per smal
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Callable
 
 from uring import ops as _ops
 from uring._uapi import SqeFlags
-from uring.aio._fast import current_driver, queue
+from uring.aio._fast import current_driver, queue, read, write
 from uring.aio.ops import submit
 from uring.ops import AT_FDCWD
 
@@ -19,6 +19,7 @@ _SLOTS = 256
 _LINK = int(SqeFlags.IO_LINK)
 _HARDLINK = int(SqeFlags.IO_HARDLINK)
 _FIXED = int(SqeFlags.FIXED_FILE)
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
 
 
 class _Slots:
@@ -57,25 +58,41 @@ def _slots(driver: Any) -> _Slots | None:
     return slots if isinstance(slots, _Slots) else None
 
 
-def _lease(slots: _Slots) -> tuple[int, Any]:
-    """Take a free slot; it goes back once `release` was called twice: by the close's final
-    CQE (the kernel is done with it) and by the task (its buffer was copied out)."""
+async def _through_slot(driver: Any, slots: _Slots, path: Any, flags: int, mode: int,
+                        middle: Callable[[int], Any],
+                        copy_out: Callable[[int, int], Any] | None = None) -> tuple[int, Any]:
+    """One linked chain through a free slot: openat into it (direct: no O_CLOEXEC), the
+    `middle(slot)` SQE, close. Returns the middle op's res and `copy_out(slot, res)`, taken
+    before the slot is given back. The slot goes back once both the close's final CQE (the
+    kernel is done with it) and this task (the slot's buffer was copied out) let go."""
     slot = slots.free.pop()
+    try:   # both SQEs made before any is queued: a bad path or buffer queues nothing
+        open_sqe = _ops.openat_direct(AT_FDCWD, path, flags, mode, slot)
+        open_sqe.flags = _LINK
+        middle_sqe = middle(slot)
+    except BaseException:
+        slots.free.append(slot)
+        raise
     holds = [2]
 
     def release(*_: Any) -> None:
         holds[0] -= 1
         if holds[0] == 0:
             slots.free.append(slot)
-    return slot, release
 
-
-async def _opened(fut: Any, path: Any) -> None:
+    opened = queue(open_sqe)
+    done = queue(middle_sqe)
+    driver.ring.queue(slots.closes[slot], callback=release)
     try:
-        await fut
-    except OSError as exc:
-        exc.filename = os.fsdecode(path)
-        raise
+        try:
+            await opened
+        except OSError as exc:
+            exc.filename = os.fsdecode(path)
+            raise
+        n = await done
+        return n, None if copy_out is None else copy_out(slot, n)
+    finally:
+        release()
 
 
 async def read_bytes(path: Any) -> bytes:
@@ -84,19 +101,9 @@ async def read_bytes(path: Any) -> bytes:
     driver = current_driver()
     slots = _slots(driver)
     if slots is None or not slots.free:
-        return await _read_plain(path)
-    slot, release = _lease(slots)
-    open_sqe = _ops.openat_direct(AT_FDCWD, path, os.O_RDONLY, 0, slot)  # direct: no O_CLOEXEC
-    open_sqe.flags = _LINK
-    opened = queue(open_sqe)
-    got = queue(slots.reads[slot])
-    driver.ring.queue(slots.closes[slot], callback=release)
-    try:
-        await _opened(opened, path)
-        n = await got
-        data = bytes(memoryview(slots.bufs[slot])[:n])
-    finally:
-        release()
+        return await _read_rest(path, 0)
+    n, data = await _through_slot(driver, slots, path, os.O_RDONLY, 0, slots.reads.__getitem__,
+                                  lambda slot, n: bytes(memoryview(slots.bufs[slot])[:n]))
     if n < _FIRST_READ:
         return data
     return data + await _read_rest(path, n)
@@ -110,7 +117,6 @@ async def _read_rest(path: Any, start: int) -> bytes:
         off = start
         while True:
             buf = bytearray(max(size, _FIRST_READ))
-            from uring.aio._fast import read
             n = await read(fd, buf, len(buf), off)
             if n == 0:
                 break
@@ -120,10 +126,6 @@ async def _read_rest(path: Any, start: int) -> bytes:
         return b"".join(parts)
     finally:
         await submit(_ops.close(fd))
-
-
-async def _read_plain(path: Any) -> bytes:
-    return await _read_rest(path, 0)
 
 
 async def read_text(path: Any, encoding: str | None = None, errors: str | None = None) -> str:
@@ -142,32 +144,21 @@ async def write_bytes(path: Any, data: Any) -> int:
     slots = _slots(driver)
     if slots is None or not slots.free:
         return await _write_from(path, view, 0, _CREATE)
-    slot, release = _lease(slots)
-    open_sqe = _ops.openat_direct(AT_FDCWD, path, _CREATE, 0o666, slot)
-    open_sqe.flags = _LINK
-    write_sqe = _ops.write(slot, view, len(view), 0)
-    # A hard link: a failed or short write must not cancel the close.
-    write_sqe.flags = _HARDLINK | _FIXED
-    opened = queue(open_sqe)
-    wrote = queue(write_sqe)
-    driver.ring.queue(_ops.close_direct(slot), callback=release)
-    try:
-        await _opened(opened, path)
-        n = await wrote
-    finally:
-        release()
+    n, _ = await _through_slot(driver, slots, path, _CREATE, 0o666, lambda slot: _fixed_write(slot, view))
     if n < len(view):   # a short write (a full disk answers ENOSPC on the next one)
         return await _write_from(path, view, n, os.O_WRONLY)
     return n
 
 
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+def _fixed_write(slot: int, view: memoryview) -> Any:
+    sqe = _ops.write(slot, view, len(view), 0)
+    sqe.flags = _HARDLINK | _FIXED   # a hard link: a failed or short write must not cancel the close
+    return sqe
 
 
 async def _write_from(path: Any, view: memoryview, off: int, flags: int) -> int:
     fd = await submit(_ops.openat(AT_FDCWD, path, flags | os.O_CLOEXEC, 0o666))
     try:
-        from uring.aio._fast import write
         while off < len(view):
             off += await write(fd, view[off:], len(view) - off, off)
         return off
