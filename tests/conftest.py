@@ -116,6 +116,20 @@ def tmp_file(tmp_path):
     return p, data
 
 
+@pytest.fixture
+def bench_dir(tmp_path, monkeypatch):
+    """tmp_path as the benchmarks' data directory ($URING_BENCH_DIR); skips where its
+    filesystem refuses O_DIRECT, which the disk workloads need."""
+    monkeypatch.setenv("URING_BENCH_DIR", str(tmp_path))
+    probe = tmp_path / "probe"
+    probe.write_bytes(b"\0" * 4096)
+    try:
+        os.close(os.open(probe, os.O_RDONLY | os.O_DIRECT))
+    except OSError:
+        pytest.skip("the temp directory's filesystem refuses O_DIRECT")
+    return tmp_path
+
+
 @pytest.fixture(params=["asyncio", "uring"])
 def any_loop(request, fd_guard):
     """The same test body on asyncio's own loop (the oracle) and on uring.EventLoop; at

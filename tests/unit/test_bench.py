@@ -226,14 +226,7 @@ def test_nop_json(capsys):
 
 
 @needs_cc
-def test_read_and_direct_json(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("URING_BENCH_DIR", str(tmp_path))
-    probe = tmp_path / "probe"
-    probe.write_bytes(b"\0" * 4096)
-    try:
-        os.close(os.open(probe, os.O_RDONLY | os.O_DIRECT))
-    except OSError:
-        pytest.skip("the temp directory's filesystem refuses O_DIRECT")
+def test_read_and_direct_json(bench_dir, capsys):
     argv = ["--json", "--seconds", "0.02", "--repeat", "1", "--size", "1M"]
     assert bench_cmd.run(parse(["read", *argv])) == 0
     assert bench_cmd.run(parse(["direct", *argv])) == 0
@@ -244,7 +237,7 @@ def test_read_and_direct_json(tmp_path, monkeypatch, capsys):
         assert rec["ours_ops_per_sec"] > 0 and rec["c_ops_per_sec"] > 0
         assert rec["python_ops_per_sec"] > 0 and rec["rounds"] == 1
     assert records[0]["pread_ops_per_sec"] > 0
-    assert (tmp_path / f"data-{1 << 20}.bin").stat().st_size == 1 << 20
+    assert (bench_dir / f"data-{1 << 20}.bin").stat().st_size == 1 << 20
 
 
 @needs_cc

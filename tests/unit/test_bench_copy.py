@@ -4,7 +4,6 @@ real run of every method (cp, dd, shutil and each `uring cp` engine)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 
 import pytest
@@ -56,19 +55,12 @@ def test_records():
 
 
 @pytest.mark.skipif(shutil.which("cp") is None or shutil.which("dd") is None, reason="no cp or dd")
-def test_tiny_real_run(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("URING_BENCH_DIR", str(tmp_path))
-    probe = tmp_path / "probe"
-    probe.write_bytes(b"\0" * 4096)
-    try:
-        os.close(os.open(probe, os.O_RDONLY | os.O_DIRECT))
-    except OSError:
-        pytest.skip("the temp directory's filesystem refuses O_DIRECT")
+def test_tiny_real_run(bench_dir, capsys):
     assert bench_copy.main(["--size", "1M", "--repeat", "1", "--json"]) == 0
     records = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert {(r["method"], r["cache"]) for r in records} == {(m, c) for m in METHODS for c in ("cached", "cold")}
     assert all(r["median_s"] > 0 and r["bytes"] == MiB for r in records)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["data-1048576.bin", "probe"]   # copies removed
+    assert sorted(p.name for p in bench_dir.iterdir()) == ["data-1048576.bin", "probe"]   # copies removed
     assert bench_copy.main(["--size", "1M", "--repeat", "1", "--cache", "cold",
                             "--method", "uring cp"]) == 0
     out = capsys.readouterr().out
