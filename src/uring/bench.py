@@ -28,11 +28,12 @@ import platform
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 from uring._core import Pin
 from uring._uapi import RegisterOp, SqeFlags
@@ -71,6 +72,25 @@ _TMPFS_TYPES = {"tmpfs", "ramfs"}
 
 class BenchError(RuntimeError):
     """A benchmark could not run (no compiler, no C source, a failed read, ...)."""
+
+
+_T = TypeVar("_T")
+
+
+def attempt(command: str, measure: Callable[[], _T],
+            also: tuple[type[BaseException], ...] = ()) -> tuple[_T | None, int]:
+    """(measure(), 0); or, when it fails with a BenchError, an OSError or one of `also`, or
+    is interrupted, (None, exit status 1 or 130) after saying why on stderr as `command: why`.
+    The commands' one way of turning a failed measurement into a message and a status."""
+    caught: tuple[type[BaseException], ...] = (BenchError, OSError, *also)
+    try:
+        return measure(), 0
+    except caught as exc:
+        print(f"{command}: {exc}", file=sys.stderr)
+        return None, 1
+    except KeyboardInterrupt:
+        print(f"{command}: interrupted", file=sys.stderr)
+        return None, 130
 
 
 @dataclass

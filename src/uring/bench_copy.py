@@ -210,16 +210,14 @@ def main(argv: list[str] | None = None) -> int:
     progress = (lambda m: print(m, file=sys.stderr, flush=True)) if sys.stderr.isatty() else None
     methods = list(METHODS) if not args.method else [BASELINE, *dict.fromkeys(m for m in args.method if m != BASELINE)]
     caches = list(CACHE_STATES) if args.cache == "both" else [args.cache]
-    try:
+    def run() -> tuple[Path, list[Timing]]:
         src = bench._input_file(args.file, args.size, progress)
-        timings = measure(src, methods=methods, caches=caches, repeat=args.repeat, fsync=args.fsync,
-                          progress=progress)
-    except (bench.BenchError, OSError, subprocess.CalledProcessError) as exc:
-        print(f"uring bench copy: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("uring bench copy: interrupted", file=sys.stderr)
-        return 130
+        return src, measure(src, methods=methods, caches=caches, repeat=args.repeat,
+                            fsync=args.fsync, progress=progress)
+    measured, status = bench.attempt("uring bench copy", run, also=(subprocess.CalledProcessError,))
+    if measured is None:
+        return status
+    src, timings = measured
     if args.json:
         for t in timings:
             print(json.dumps(t.to_json(_baseline(timings, t.cache))))

@@ -360,20 +360,19 @@ def main(argv: list[str] | None = None) -> int:
             samples = load_json(f)
     else:
         progress = (lambda m: print(m, file=sys.stderr, flush=True)) if sys.stderr.isatty() else None
-        try:
+        modes = list(MODES) if args.mode == "both" else [args.mode]
+        langs = ("C", "Python") if args.lang == "both" else (args.lang,)
+
+        def run() -> tuple[Path, tuple[list[Sample], list[str]]]:
             path = bench._input_file(args.file, args.size, progress)
-            modes = list(MODES) if args.mode == "both" else [args.mode]
             if "disk" in modes:
                 os.close(os.open(path, os.O_RDONLY | os.O_DIRECT))
-            langs = ("C", "Python") if args.lang == "both" else (args.lang,)
-            samples, notes = measure(path, modes=modes, qds=args.qd, seconds=args.seconds,
-                                     repeat=args.repeat, langs=langs, progress=progress)
-        except (bench.BenchError, OSError) as exc:
-            print(f"uring bench seed: {exc}", file=sys.stderr)
-            return 1
-        except KeyboardInterrupt:
-            print("uring bench seed: interrupted", file=sys.stderr)
-            return 130
+            return path, measure(path, modes=modes, qds=args.qd, seconds=args.seconds,
+                                 repeat=args.repeat, langs=langs, progress=progress)
+        measured, status = bench.attempt("uring bench seed", run)
+        if measured is None:
+            return status
+        path, (samples, notes) = measured
         if path is not None and bench._fs_type(path) in bench._TMPFS_TYPES:
             notes.append(f"{path} is on tmpfs: the disk mode does not reach a device")
     if args.json:

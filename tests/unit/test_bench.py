@@ -245,3 +245,23 @@ def test_table_output(capsys):
     assert bench_cmd.run(parse(["nop", "--seconds", "0.02", "--repeat", "1"])) == 0
     out = capsys.readouterr().out
     assert "ours/C" in out and any(line.startswith("nop ") for line in out.splitlines())
+
+
+def test_attempt_turns_failures_into_a_message_and_a_status(capsys):
+    import subprocess
+
+    def fail(exc):
+        def measure():
+            raise exc
+        return measure
+    assert bench.attempt("uring bench x", lambda: 42) == (42, 0)
+    assert bench.attempt("uring bench x", fail(BenchError("no compiler"))) == (None, 1)
+    assert bench.attempt("uring bench x", fail(FileNotFoundError(2, "gone"))) == (None, 1)
+    assert bench.attempt("uring bench x", fail(KeyboardInterrupt())) == (None, 130)
+    err = subprocess.CalledProcessError(1, ["cp"])
+    assert bench.attempt("uring bench x", fail(err), also=(subprocess.CalledProcessError,)) == (None, 1)
+    with pytest.raises(subprocess.CalledProcessError):   # not listed: not ours to report
+        bench.attempt("uring bench x", fail(err))
+    assert capsys.readouterr().err.splitlines() == [
+        "uring bench x: no compiler", "uring bench x: [Errno 2] gone", "uring bench x: interrupted",
+        f"uring bench x: {err}"]

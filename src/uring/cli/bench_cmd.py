@@ -59,19 +59,15 @@ def run(args: argparse.Namespace) -> int:
     """Run the requested workloads; print the table (or JSON lines). Returns the exit
     status: 0 when every result was measured (targets missed are reported, not errors),
     1 when a benchmark could not run."""
-    from uring.bench import WORKLOADS, BenchError, format_table, run_workloads
+    from uring.bench import WORKLOADS, attempt, format_table, run_workloads
 
     workloads = list(WORKLOADS) if args.workload == "all" else [args.workload]
     progress = _progress if sys.stderr.isatty() else None
-    try:
-        results = run_workloads(workloads, seconds=args.seconds, repeat=args.repeat,
-                                file=args.file, size=args.size, progress=progress)
-    except (BenchError, OSError) as exc:
-        print(f"uring bench: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("uring bench: interrupted", file=sys.stderr)
-        return 130
+    results, status = attempt("uring bench", lambda: run_workloads(
+        workloads, seconds=args.seconds, repeat=args.repeat, file=args.file, size=args.size,
+        progress=progress))
+    if results is None:
+        return status
     if args.json:
         for result in results:
             print(json.dumps(result.to_json()))
