@@ -263,24 +263,31 @@ def test_huge_line_flood_gets_an_error_others_unaffected(tmp_path):
     _check(log, {0: 1} | {p.cid: p.acked for p in others})
 
 
-def test_buffer_ring_running_dry_loses_no_bytes(tmp_path, fd_guard):
-    """Four 64-byte buffers for 16 busy connections: multishot recvs end with -ENOBUFS and
-    are re-armed; the records still arrive whole."""
-    log = str(tmp_path / "log")
-    server = LogServer(("127.0.0.1", 0), log, sync="none", buffers=4, buffer_size=64)
-    result = {}
+def _push_in_thread(server: LogServer, *, clients: int, window: int, seconds: float):
+    """Serve in a thread while `clients` pushers send for `seconds`, then half-close them and
+    stop the server; returns (the server's stats, the pushers)."""
+    result: dict = {}
     t = threading.Thread(target=lambda: result.update(server.serve_forever()))
     t.start()
     try:
-        pushers = [_Pusher(server.address, cid, window=32) for cid in range(16)]
+        pushers = [_Pusher(server.address, cid, window=window) for cid in range(clients)]
         for p in pushers:
             p.start()
-        time.sleep(0.5)
+        time.sleep(seconds)
         for p in pushers:
             p.finish(half_close=True)
     finally:
         server.stop()
         t.join(timeout=30)
+    return result, pushers
+
+
+def test_buffer_ring_running_dry_loses_no_bytes(tmp_path, fd_guard):
+    """Four 64-byte buffers for 16 busy connections: multishot recvs end with -ENOBUFS and
+    are re-armed; the records still arrive whole."""
+    log = str(tmp_path / "log")
+    server = LogServer(("127.0.0.1", 0), log, sync="none", buffers=4, buffer_size=64)
+    result, pushers = _push_in_thread(server, clients=16, window=32, seconds=0.5)
     assert result["enobufs"] > 0
     assert result["buffers_free"] == result["buffers"] == 4
     _check(log, {p.cid: p.acked for p in pushers}, exact=True)
@@ -361,19 +368,7 @@ def test_backlog_limit_pauses_reading_without_losing_bytes(tmp_path, fd_guard, g
     and re-armed once commits caught up; every record still arrives whole and in order."""
     log = str(tmp_path / "log")
     server = LogServer(("127.0.0.1", 0), log, sync="none", group_commit=group, max_backlog=4096)
-    result = {}
-    t = threading.Thread(target=lambda: result.update(server.serve_forever()))
-    t.start()
-    try:
-        pushers = [_Pusher(server.address, cid, window=400) for cid in range(4)]
-        for p in pushers:
-            p.start()
-        time.sleep(0.4)
-        for p in pushers:
-            p.finish(half_close=True)
-    finally:
-        server.stop()
-        t.join(timeout=30)
+    result, pushers = _push_in_thread(server, clients=4, window=400, seconds=0.4)
     assert result["paused"] > 0
     assert result["buffers_free"] == result["buffers"]
     _check(log, {p.cid: p.acked for p in pushers}, exact=True)
