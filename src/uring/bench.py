@@ -40,7 +40,7 @@ from uring._uapi import RegisterOp, SqeFlags
 
 __all__ = [
     "BenchError", "Result", "WORKLOADS", "TARGETS", "DEFAULT_SECONDS", "DEFAULT_REPEAT",
-    "DEFAULT_SIZE", "run_workloads", "format_table", "build_rawring", "rawring_source",
+    "DEFAULT_SIZE", "run_workloads", "format_table", "build_rawring", "build_c_program", "rawring_source",
     "data_file", "cache_dir", "parse_size",
     "ours_nop", "ours_read", "python_preadv", "python_pread", "run_rawring",
 ]
@@ -211,14 +211,20 @@ def _build_dirs(src: Path) -> list[Path]:
 
 
 def build_rawring(src: Path | None = None) -> Path:
-    """Compile rawring.c with ``cc -O2`` ($CC if set) on first use, into build_cache_dir(),
-    unless a binary of the same source exists; return its path. The binary's name carries a hash of the source, so an edited
-    source is rebuilt and concurrent runs never clash."""
-    src = src or rawring_source()
-    digest = hashlib.sha256(src.read_bytes()).hexdigest()[:16]
+    """Compile rawring.c (see build_c_program) on first use; return the binary's path."""
+    return build_c_program(src or rawring_source())
+
+
+def build_c_program(src: Path) -> Path:
+    """Compile one of the C programs (``cc -O2``, $CC if set) on first use, into
+    build_cache_dir(), unless a binary of the same source exists; return its path. The
+    binary's name carries a hash of the source and of the headers beside it (ring.h), so an
+    edited source is rebuilt and concurrent runs never clash."""
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in [src, *sorted(src.parent.glob("*.h"))]))
+    name = f"{src.stem}-{digest.hexdigest()[:16]}"
     dirs = _build_dirs(src)
     for build_dir in dirs:
-        exe = build_dir / f"rawring-{digest}"
+        exe = build_dir / name
         if os.access(exe, os.X_OK):
             return exe
     cc = os.environ.get("CC", "cc")
@@ -229,7 +235,7 @@ def build_rawring(src: Path | None = None) -> Path:
     for build_dir in dirs:
         try:
             build_dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".rawring-", dir=build_dir)
+            fd, tmp = tempfile.mkstemp(prefix=f".{src.stem}-", dir=build_dir)
             os.close(fd)
         except OSError as exc:
             errors.append(f"{build_dir}: {exc.strerror}")
@@ -239,13 +245,13 @@ def build_rawring(src: Path | None = None) -> Path:
             if proc.returncode != 0:
                 raise BenchError(f"compiling {src} with `{cc} -O2` failed:\n{proc.stderr.strip()}")
             os.chmod(tmp, 0o755)
-            exe = build_dir / f"rawring-{digest}"
+            exe = build_dir / name
             os.replace(tmp, exe)   # atomic: a concurrent run never runs half a binary
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
         return exe
-    raise BenchError("no writable build directory for rawring: " + "; ".join(errors))
+    raise BenchError(f"no writable build directory for {src.name}: " + "; ".join(errors))
 
 
 def run_rawring(exe: Path, workload: str, seconds: float, *args: str) -> tuple[float, list[str]]:
