@@ -4,10 +4,16 @@ prepared SQEs to completion in kernel tests."""
 from __future__ import annotations
 
 import errno
+import os
+import shutil
 
 import pytest
 
 from uring._uapi import SQE, SQE_FIELDS
+
+
+# For the C programs of uring/_bench_c, compiled at run time.
+needs_cc = pytest.mark.skipif(shutil.which(os.environ.get("CC", "cc")) is None, reason="no C compiler")
 
 
 def sqe_dict(s) -> dict:

@@ -16,9 +16,15 @@ import pytest
 
 from tests.kernel import logd_client
 from tests.kernel.logd_client import parse_log, record
+from tests.support import needs_cc
 from uring.logd import LogServer, recover_log
 from uring.logd.bench import start_server, stop_server
 from uring.logd.protocol import AckReader
+
+# The C server of `uring logd bench` (uring/_bench_c/logd_server.c): a measuring instrument,
+# so it must keep the protocol and the durability of the Python server it is compared with.
+C = pytest.param("c", marks=needs_cc)
+C_FIXED = pytest.param("c-fixed", marks=needs_cc)
 
 class _ForkedClient:
     """logd_client.run() in a forked child process (no interpreter start-up: fifty of them
@@ -68,6 +74,9 @@ def _check(log, acked, *, exact=False):
 @pytest.mark.parametrize("server,mode,sync,per_client", [
     ("uring", "group", "fsync", 100),
     ("uring", "record", "fdatasync", 4),
+    pytest.param("c", "group", "fsync", 100, marks=needs_cc),
+    pytest.param("c", "record", "fdatasync", 4, marks=needs_cc),
+    pytest.param("c-fixed", "group", "none", 100, marks=needs_cc),
 ])
 def test_fifty_client_processes(tmp_path, server, mode, sync, per_client):
     log = str(tmp_path / "log")
@@ -81,15 +90,15 @@ def test_fifty_client_processes(tmp_path, server, mode, sync, per_client):
     _check(log, acked, exact=True)
     assert stats["accepted"] == stats["closed"] == 50
     assert stats["records"] == 50 * per_client
-    if mode == "record" and server == "uring":
+    if mode == "record":
         assert stats["fsyncs"] == 50 * per_client   # one fsync per record, as promised
-    if server == "uring":
-        assert stats["buffers_free"] == stats["buffers"]
+    assert stats["buffers_free"] == stats["buffers"]
 
 
-def test_client_killed_mid_record(tmp_path):
+@pytest.mark.parametrize("server", ["uring", C])
+def test_client_killed_mid_record(tmp_path, server):
     log = str(tmp_path / "log")
-    proc, address = start_server("uring", log)
+    proc, address = start_server(server, log)
     try:
         victim = _ForkedClient(address, 7, 30, partial=True)
         assert victim.out.readline().startswith("PARTIAL 30")
@@ -149,12 +158,13 @@ class _Pusher(threading.Thread):
         self.sock.close()
 
 
-@pytest.mark.parametrize("run", range(10))
-def test_sigkill_at_random_moment_keeps_acked_records(tmp_path, run):
+@pytest.mark.parametrize("server,run", [("uring", run) for run in range(10)]
+                         + [pytest.param("c", run, marks=needs_cc) for run in range(4)])
+def test_sigkill_at_random_moment_keeps_acked_records(tmp_path, server, run):
     rnd = random.Random(run)
     log = str(tmp_path / "log")
     mode = "group" if run % 2 == 0 else "record"
-    proc, address = start_server("uring", log, sync="fdatasync", group_commit=mode == "group")
+    proc, address = start_server(server, log, sync="fdatasync", group_commit=mode == "group")
     pushers = [_Pusher(address, cid) for cid in range(4)]
     for p in pushers:
         p.start()
@@ -175,7 +185,7 @@ def test_sigkill_at_random_moment_keeps_acked_records(tmp_path, run):
     _check(log, acked)
 
 
-@pytest.mark.parametrize("server", ["uring", "asyncio", "uvloop", "uring-loop"])
+@pytest.mark.parametrize("server", ["uring", "asyncio", "uvloop", "uring-loop", C, C_FIXED])
 def test_sigterm_acks_everything_received_then_exits(tmp_path, server):
     log = str(tmp_path / "log")
     proc, address = start_server(server, log, sync="fdatasync")
@@ -225,10 +235,11 @@ def test_ten_thousand_connections_leak_nothing(tmp_path, fd_guard):
     assert stats["cut_short_bytes"] == 3 * stats["records"]
 
 
-def test_huge_line_flood_gets_an_error_others_unaffected(tmp_path):
+@pytest.mark.parametrize("server", ["uring", C])
+def test_huge_line_flood_gets_an_error_others_unaffected(tmp_path, server):
     log = str(tmp_path / "log")
     limit = 65536
-    proc, address = start_server("uring", log, extra=["--max-record", str(limit)])
+    proc, address = start_server(server, log, extra=["--max-record", str(limit)])
     try:
         others = [_Pusher(address, cid) for cid in range(1, 4)]
         for p in others:
@@ -349,13 +360,14 @@ def _cpu_seconds(pid):
 
 
 
+@needs_cc
 def test_bench_measures_servers_side_by_side(capsys):
     from uring.cli.main import main
-    assert main(["logd", "bench", "--conns", "3", "--modes", "group", "--servers", "uring,uvloop",
+    assert main(["logd", "bench", "--conns", "3", "--modes", "group", "--servers", "c,uring,uvloop",
                  "--duration", "0.3", "--window", "2"]) == 0
     out = capsys.readouterr().out
     rows = [line.split() for line in out.splitlines() if line.startswith("group ")]
-    assert [r[2] for r in rows[-2:]] == ["uring", "uvloop"]
+    assert [r[2] for r in rows[-3:]] == ["c", "uring", "uvloop"]
     for r in rows:
         assert float(r[3].replace(",", "")) > 0     # records/s
         assert float(r[5].replace(",", "")) > 0     # acks per server CPU-second
@@ -373,3 +385,15 @@ def test_backlog_limit_pauses_reading_without_losing_bytes(tmp_path, fd_guard, g
     assert result["buffers_free"] == result["buffers"]
     _check(log, {p.cid: p.acked for p in pushers}, exact=True)
     assert all(p.acked >= 400 for p in pushers)
+
+
+def test_bench_without_a_compiler_measures_the_python_servers(tmp_path, monkeypatch, capsys):
+    from uring.cli.main import main
+    monkeypatch.setenv("URING_BUILD_DIR", str(tmp_path / "build"))
+    monkeypatch.setattr("uring.bench._build_dirs", lambda src: [tmp_path / "build"])
+    monkeypatch.setenv("CC", "no-such-compiler-xyz")
+    assert main(["logd", "bench", "--conns", "2", "--modes", "group", "--servers", "c,uvloop",
+                 "--duration", "0.2"]) == 0
+    out, err = capsys.readouterr()
+    assert "the C server is not measured" in err and "no C compiler" in err
+    assert [line.split()[2] for line in out.splitlines() if line.startswith("group ")] == ["uvloop", "uvloop"]

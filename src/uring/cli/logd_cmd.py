@@ -55,7 +55,9 @@ def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
     b.add_argument("--window", type=positive_int, default=1,
                    help="records each connection keeps unacknowledged (default 1)")
     b.add_argument("--servers", type=_choices(ALL_SERVERS), default=list(SERVERS),
-                   help="default uring,asyncio,uvloop; uring-loop: the asyncio server on uring.loop")
+                   help="default c,uring,asyncio,uvloop (c: the same server in C on a raw ring, "
+                        "the machine's limit); uring-loop: the asyncio server on uring.loop; "
+                        "c-fixed: the C server with registered files")
     b.add_argument("--modes", type=_choices(MODES), default=list(MODES),
                    help="record (fsync per record) and/or group (group commit); default both")
     b.add_argument("--repeat", type=positive_int, default=1,
@@ -100,7 +102,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from uring.logd.bench import HEADER, format_row, format_table, run_matrix
+    from uring.bench import BenchError
+    from uring.logd.bench import C_SERVERS, HEADER, c_server_binary, format_row, format_table, run_matrix
+    if any(name in C_SERVERS for name in args.servers):
+        try:
+            c_server_binary()
+        except BenchError as exc:
+            print(f"logd bench: the C server is not measured: {exc}", file=sys.stderr)
+            args.servers = [name for name in args.servers if name not in C_SERVERS]
+            if not args.servers:
+                return 1
     if not args.json:
         print(f"logd bench: {args.record_size}-byte records, window {args.window}, sync={args.bench_sync}, "
               f"{args.duration:g} s per run, median of {args.repeat}; acks = records acknowledged; "

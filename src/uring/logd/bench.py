@@ -18,19 +18,24 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any, Sequence
 
 from uring._uapi import CQE_BUFFER_SHIFT, CqeFlags, SetupFlags
+from uring.bench import build_c_program
 from uring.bufring import BufferRing
 from uring.logd.protocol import AckReader, make_record
 from uring.ring import Ring
 
-__all__ = ["SERVERS", "ALL_SERVERS", "MODES", "start_server", "stop_server", "run_load", "CpuMeter", "server_cpu",
+__all__ = ["SERVERS", "ALL_SERVERS", "C_SERVERS", "MODES", "c_server_binary", "start_server", "stop_server", "run_load", "CpuMeter", "server_cpu",
            "run_matrix", "format_row", "format_table"]
 
-SERVERS = ("uring", "asyncio", "uvloop")
-# Also measurable: the asyncio server on this project's own event loop (--servers ...,uring-loop).
-ALL_SERVERS = SERVERS + ("uring-loop",)
+# "c": the same server in C on a raw ring (uring/_bench_c/logd_server.c), the machine's limit.
+SERVERS = ("c", "uring", "asyncio", "uvloop")
+# Also measurable: the asyncio server on this project's own event loop (--servers ...,uring-loop),
+# and the C server with its sockets in the ring's registered file table.
+ALL_SERVERS = SERVERS + ("uring-loop", "c-fixed")
+C_SERVERS = ("c", "c-fixed")
 MODES = ("record", "group")
 _F_MORE = int(CqeFlags.MORE)
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -72,13 +77,27 @@ def server_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK
 
 
+def c_server_binary() -> str:
+    """The C logd server, compiled on first use (raises uring.bench.BenchError without a
+    compiler)."""
+    return str(build_c_program(Path(__file__).resolve().parent.parent / "_bench_c" / "logd_server.c"))
+
+
 def start_server(server: str, log: str, *, sync: str = "fsync", group_commit: bool = True,
                  sqpoll: bool = False, extra: Sequence[str] = (),
                  **popen: Any) -> tuple[subprocess.Popen, tuple[str, int]]:
-    """Start `uring logd` (`server`: uring, asyncio or uvloop) on a free port; returns the
-    process and the address it listens on. `popen`: more subprocess.Popen arguments."""
-    cmd = [sys.executable, "-m", "uring", "logd", "--listen", "127.0.0.1:0", "--log", log,
-           "--loop", server, "--sync", sync, *extra]
+    """Start a logd server (`server`: one of ALL_SERVERS: `uring logd --loop NAME`, or the C
+    server) on a free port; returns the process and the address it listens on. `popen`: more
+    subprocess.Popen arguments."""
+    if server in C_SERVERS:
+        if sqpoll:
+            raise ValueError("the C logd server has no SQPOLL mode")
+        cmd = [c_server_binary(), "--listen", "127.0.0.1:0", "--log", log, "--sync", sync, *extra]
+        if server == "c-fixed":
+            cmd.append("--fixed-files")
+    else:
+        cmd = [sys.executable, "-m", "uring", "logd", "--listen", "127.0.0.1:0", "--log", log,
+               "--loop", server, "--sync", sync, *extra]
     if group_commit:
         cmd.append("--group-commit")
     if sqpoll:
