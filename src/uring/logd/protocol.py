@@ -40,27 +40,25 @@ class Framer:
     feed() returns the bytes of the records completed by `data` (everything up to the last
     newline, joined with earlier partial bytes) and how many records that is; the bytes after
     the last newline wait for the next feed. Raises RecordTooLong once a line exceeds `limit`.
+    `partial` (read-only) is how many bytes of a started record wait (dropped if the client
+    goes away): while it is 0, a chunk of at most `limit` bytes ending in a newline is whole
+    records as it stands, which a hot path may take without calling feed().
     """
 
-    __slots__ = ("limit", "_parts", "_partial")
+    __slots__ = ("limit", "_parts", "partial")
 
     def __init__(self, limit: int = DEFAULT_MAX_RECORD) -> None:
         if not isinstance(limit, int) or limit < 2:
             raise ValueError(f"the record limit must be an int >= 2, got {limit!r}")
         self.limit = limit
         self._parts: list[bytes] = []
-        self._partial = 0
-
-    @property
-    def partial(self) -> int:
-        """Bytes of a record started but not finished (dropped if the client goes away)."""
-        return self._partial
+        self.partial = 0
 
     def feed(self, data: bytes) -> tuple[bytes, int]:
         nl = data.rfind(b"\n")
         if nl < 0:
-            self._partial += len(data)
-            if self._partial >= self.limit:
+            self.partial += len(data)
+            if self.partial >= self.limit:
                 raise RecordTooLong(self.limit)
             self._parts.append(data)
             return b"", 0
@@ -72,7 +70,7 @@ class Framer:
         else:
             complete = data if end == len(data) else data[:end]
         rest = len(data) - end
-        self._partial = rest
+        self.partial = rest
         if rest:
             if rest >= self.limit:
                 raise RecordTooLong(self.limit)
