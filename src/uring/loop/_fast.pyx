@@ -255,10 +255,14 @@ def iterate(loop):
 
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memset
-from libc.errno cimport ENOBUFS
+from libc.errno cimport errno, EAGAIN, EINTR, ENOBUFS
 from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
 from cpython.ref cimport PyObject, Py_INCREF, Py_XDECREF
+
+cdef extern from "<sys/socket.h>" nogil:
+    ssize_t c_send "send" (int fd, const void *buf, size_t n, int flags)
+    enum: MSG_DONTWAIT
 
 cdef extern from *:
     """
@@ -444,47 +448,28 @@ def on_recv(op, int res, uint32_t flags):
 
 
 cdef object _stdlib_write = None
-cdef int MSG_NOSIGNAL_ = 0x4000
 
 
 def stream_write(self, data):
-    """transport.write. With nothing buffered or in flight, bytes become a SEND on the loop's
-    ring (the bytes object pinned until its CQE): every reply an iteration writes goes to
-    the kernel in the iteration's one enter. Behind a send in flight, data waits in asyncio's
-    buffer; anything else (a backlog, EOF, sendfile, other buffer types) is asyncio's write."""
+    """transport.write: with nothing buffered, bytes go straight to send(2) (as uvloop does);
+    anything else (a backlog, a short or failed send, EOF, sendfile) is asyncio's write."""
+    cdef const uint8_t[:] view
+    cdef ssize_t n
+    cdef Py_ssize_t length
     if type(data) is bytes and not self._buffer and not self._conn_lost and not self._eof \
             and self._empty_waiter is None:
-        if self._ring_send is not None:
-            return self._write_behind(data)
-        if len(<bytes>data) == 0:
+        length = len(<bytes>data)
+        if length == 0:
             return
-        self._ring_send = self._ring.send(self._sock_fd, data, MSG_NOSIGNAL_,
-                                          callback=on_sent, context=self)
-        self._ring_send_data = data
-        if len(<bytes>data) > self._high_water:
-            # In flight counts as buffered: asyncio would pause on what send(2) left over.
-            self._maybe_pause_protocol()
-        return
-    if self._ring_send is not None and not self._buffer:
-        return self._write_behind(data)
+        n = c_send(self._sock_fd, <const char *>(<bytes>data), <size_t>length, MSG_DONTWAIT)
+        if n == length:
+            return
+        if n > 0:
+            data = data[n:]
     return _stdlib_write(self, data)
-
-
-def on_sent(op, int res, uint32_t flags):
-    """CQE of a transport's SEND: the common case (all of it sent, nothing behind it, the
-    transport neither closing nor at EOF) here; the rest in the transport's _on_sent."""
-    transport = op.context
-    if op is not transport._ring_send:
-        return
-    if res == len(<bytes>transport._ring_send_data) and not transport._buffer and not transport._conn_lost \
-            and not transport._closing and not transport._eof \
-            and transport._empty_waiter is None and not transport._protocol_paused:
-        transport._ring_send = None
-        transport._ring_send_data = b""
-        return
-    transport._on_sent(op, res)
 
 
 def set_stdlib_write(fn):
     global _stdlib_write
     _stdlib_write = fn
+

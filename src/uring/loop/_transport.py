@@ -1,6 +1,3 @@
-# LEAD NOTE (07:47): ring sends are already implemented, tested and conformance-clean on branch
-# `cecho` (/work/wt/cecho, commit 91a162e). Please stop this work: read /work/wt/loop/LEAD-NOTE.md,
-# then remove these three lines.
 """Socket transports whose reads are multishot receives into the loop's provided-buffer
 ring: one CQE per arrival, its buffer handed back at once (never ENOBUFS-dead)."""
 
@@ -8,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import os
-import socket
 from asyncio import protocols, selector_events
 from typing import Any
 
@@ -21,8 +17,6 @@ _F_MORE = 1 << 1           # IORING_CQE_F_MORE
 _ENOBUFS = -errno.ENOBUFS
 _ECANCELED = -errno.ECANCELED
 _RECV_GROUP = 0x7A17       # a buffer group id unlikely to clash with a user's
-_MSG_NOSIGNAL = socket.MSG_NOSIGNAL
-_SEND_MAX = 256 * 1024     # bytes moved from asyncio's buffer into one SEND
 
 
 class RecvPool:
@@ -62,137 +56,6 @@ class RingSocketTransport(_SocketTransport):
     is_closing = _fast.transport_is_closing
     _held: list | None = None   # data received but not yet delivered (b"" is EOF), in order
     _flush_pending = False
-    # The SEND in flight (one at a time, so bytes leave in write order) and its bytes. They
-    # count as buffered: get_write_buffer_size, close, write_eof and sendfile's empty
-    # waiter wait for them as asyncio's code waits for its buffer.
-    _ring_send: Any = None
-    _ring_send_data = b""
-
-    def __init__(self, loop: Any, sock: Any, protocol: Any, waiter: Any = None,
-                 extra: Any = None, server: Any = None) -> None:
-        self._ring = loop._selector.ring
-        super().__init__(loop, sock, protocol, waiter, extra, server)
-
-    # -- the write side: sends on the ring (see _fast.stream_write) ---------------------
-    def get_write_buffer_size(self) -> int:
-        return super().get_write_buffer_size() + len(self._ring_send_data)
-
-    def _write_behind(self, data: Any) -> None:
-        """write() while a SEND is in flight and asyncio's buffer is empty: the data waits
-        in that buffer (asyncio's checks and messages), to go once the send completed."""
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"data argument must be a bytes-like object, "
-                            f"not {type(data).__name__!r}")
-        if self._eof:
-            raise RuntimeError("Cannot call write() after write_eof()")
-        if self._empty_waiter is not None:
-            raise RuntimeError("unable to write; sendfile is in progress")
-        if not data:
-            return
-        if self._conn_lost:
-            _SocketTransport.write(self, data)   # counts and warns as asyncio does
-            return
-        self._buffer_add(data)
-        self._maybe_pause_protocol()
-
-    def _buffer_add(self, data: Any, front: bool = False) -> None:
-        buffer = self._buffer
-        if isinstance(buffer, bytearray):          # 3.11
-            if front:
-                buffer[:0] = data
-            else:
-                buffer.extend(data)
-            return
-        if front:                                  # 3.12+: a deque
-            buffer.appendleft(data)
-        else:
-            buffer.append(data)
-
-    def writelines(self, list_of_data: Any) -> None:
-        if self._ring_send is None:
-            return super().writelines(list_of_data)
-        if self._eof:
-            raise RuntimeError("Cannot call writelines() after write_eof()")
-        if self._empty_waiter is not None:
-            raise RuntimeError("unable to writelines; sendfile is in progress")
-        data = b"".join(list_of_data)
-        if data:
-            self._write_behind(data)
-
-    def _on_sent(self, op: Any, res: int) -> None:
-        """The SEND's CQE, for what _fast.on_sent leaves here: a short send, an error, data
-        waiting behind it, a close or write_eof that waited for it, flow control."""
-        data = self._ring_send_data
-        self._ring_send = None
-        self._ring_send_data = b""
-        if self._conn_lost:
-            return
-        if res < 0:
-            exc = OSError(-res, os.strerror(-res))
-            self._buffer.clear()
-            self._fatal_error(exc, "Fatal write error on socket transport")
-            if self._empty_waiter is not None:
-                self._empty_waiter.set_exception(exc)
-            return
-        if res < len(data):
-            self._buffer_add(memoryview(data)[res:], front=True)
-        if self._buffer:
-            self._send_buffered()
-        self._maybe_resume_protocol()   # may write (behind the send just started)
-        if self._ring_send is not None or self._buffer:
-            return
-        if self._empty_waiter is not None:
-            self._empty_waiter.set_result(None)
-        if self._closing:
-            self._call_connection_lost(None)
-        elif self._eof:
-            self._sock.shutdown(socket.SHUT_WR)
-
-    def _send_buffered(self) -> None:
-        """Move the head of asyncio's buffer (up to _SEND_MAX bytes: a backlog of many MiB
-        is not copied whole for each short send) into one SEND."""
-        buffer = self._buffer
-        if isinstance(buffer, bytearray):          # 3.11
-            data = bytes(buffer[:_SEND_MAX])
-            del buffer[:_SEND_MAX]
-        else:                                      # 3.12+: a deque
-            parts = []
-            size = 0
-            while buffer and size < _SEND_MAX:
-                part = buffer.popleft()
-                if size + len(part) > _SEND_MAX:
-                    cut = _SEND_MAX - size
-                    buffer.appendleft(memoryview(part)[cut:])
-                    part = memoryview(part)[:cut]
-                parts.append(part)
-                size += len(part)
-            data = b"".join(parts)
-        self._ring_send = self._ring.send(self._sock_fd, data, _MSG_NOSIGNAL,
-                                          callback=_fast.on_sent, context=self)
-        self._ring_send_data = data
-
-    def close(self) -> None:
-        if self._ring_send is not None and not self._buffer and not self._closing:
-            # asyncio's close with data buffered: stop reading, finish when the send has.
-            self._closing = True
-            self._loop._remove_reader(self._sock_fd)
-            return
-        super().close()
-
-    def write_eof(self) -> None:
-        if self._ring_send is not None and not self._buffer and not self._closing \
-                and not self._eof:
-            self._eof = True    # the shutdown follows the send's completion
-            return
-        super().write_eof()
-
-    def _make_empty_waiter(self) -> Any:
-        if self._ring_send is None:
-            return super()._make_empty_waiter()
-        if self._empty_waiter is not None:
-            raise RuntimeError("Empty waiter is already set")
-        self._empty_waiter = self._loop.create_future()   # set when the send completes
-        return self._empty_waiter
 
     def _add_reader(self, fd: int, callback: Any, *args: Any) -> None:
         if not self.is_reading() or self._recv_op is not None:
