@@ -181,6 +181,8 @@ cdef enum:
     RECV_MULTISHOT = 2
     REGISTER_SEND_MSG_RING = 31
     REGISTER_SYNC_CANCEL = 24
+    REGISTER_ENABLE_RINGS = 12
+    SETUP_R_DISABLED = 1 << 6
     ENTER_REGISTERED_RING = 16
     SETUP_TASKRUN_FLAG = 1 << 9
     SETUP_SINGLE_ISSUER = 1 << 12
@@ -787,6 +789,10 @@ cdef class RingCore:
     cdef bint waking
     cdef bint msg_wake_ok
     cdef bint sync_cancel_ok
+    # An R_DISABLED ring that its first enter enables (_enable_on_first_enter)
+    cdef bint enable_on_enter
+    # SINGLE_ISSUER: the thread the kernel lets submit (0: not known yet, or any thread)
+    cdef long issuer
     # IORING_REGISTER_RING_FDS: the index enter uses instead of the fd, from that thread
     cdef int reg_index
     cdef long reg_thread
@@ -862,6 +868,8 @@ cdef class RingCore:
             raise
         self.fork_gen = _fork_generation
         self.completions = None
+        if (p.flags & SETUP_SINGLE_ISSUER) and not (p.flags & SETUP_R_DISABLED):
+            self.issuer = <long>PyThread_get_thread_ident()
 
     cdef int _map(self, u_params *p) except -1:
         cdef size_t cqe_size = 32 if (p.flags & SETUP_CQE32) else 16
@@ -1539,6 +1547,34 @@ cdef class RingCore:
 
     # -- entering the kernel --------------------------------------------------------
 
+    def _enable_on_first_enter(self):
+        """Let the first thread that enters this ring (created with R_DISABLED) enable it
+        (IORING_REGISTER_ENABLE_RINGS), which makes that thread a SINGLE_ISSUER ring's
+        issuer: an event loop is built in one thread and may be run in another."""
+        self._check()
+        if not (self.setup_flags & SETUP_R_DISABLED):
+            raise ValueError("only a ring created with SetupFlags.R_DISABLED starts disabled")
+        self.enable_on_enter = True
+
+    cdef int _enable_now(self) except -1:
+        cdef long ret
+        cdef int err
+        with nogil:
+            ret = u_register(self.fd, REGISTER_ENABLE_RINGS, NULL, 0)
+            err = errno
+        if ret < 0 and err != 77:     # EBADFD: enabled already (by enable_rings())
+            raise OSError(err, "enabling the ring failed: " + _os.strerror(err))
+        self.enable_on_enter = False
+        if self.setup_flags & SETUP_SINGLE_ISSUER:
+            self.issuer = <long>PyThread_get_thread_ident()
+        return 0
+
+    @property
+    def issuer_thread(self):
+        """SINGLE_ISSUER: the ident of the only thread the kernel lets submit to and wait
+        on this ring; None while any thread may (not SINGLE_ISSUER, or not enabled yet)."""
+        return self.issuer if self.issuer else None
+
     def _use_registered_ring(self, int index):
         """Enter through registered ring index `index` (IORING_REGISTER_RING_FDS) from the
         calling thread, which registered it; -1 goes back to the plain fd."""
@@ -1553,6 +1589,8 @@ cdef class RingCore:
         cdef int err
         cdef int fd = self.fd
         cdef long me
+        if self.enable_on_enter:
+            self._enable_now()
         if self.reg_index >= 0 and self.reg_thread == <long>PyThread_get_thread_ident():
             fd = self.reg_index
             flags |= ENTER_REGISTERED_RING
@@ -1616,7 +1654,8 @@ cdef class RingCore:
         else:
             kflags = self.sq_kflags[0]
             to_submit = tail - u_load_acquire(self.sq_khead)
-        if wait_nr or (kflags & (SQ_CQ_OVERFLOW | SQ_TASKRUN)) or (self.setup_flags & SETUP_DEFER_TASKRUN):
+        if wait_nr or (kflags & (SQ_CQ_OVERFLOW | SQ_TASKRUN)) or (
+                (self.setup_flags & SETUP_DEFER_TASKRUN) and not (self.setup_flags & SETUP_TASKRUN_FLAG)):
             flags |= ENTER_GETEVENTS
         if to_submit == 0 and not flags:
             return 0
@@ -2154,7 +2193,10 @@ cdef class RingCore:
         cdef object first_error = None
         self.busy += 1   # callbacks run by the drain must not start another finish
         try:
-            while self.in_flight:
+            # Another thread is the SINGLE_ISSUER: the kernel refuses our enters and our
+            # cancels (EEXIST), so what is in flight can only be abandoned (below).
+            while self.in_flight and (self.issuer == 0 or
+                                      self.issuer == <long>PyThread_get_thread_ident()):
                 now = _monotonic()
                 if now >= deadline:
                     break

@@ -338,3 +338,78 @@ def test_receive_pool_grows_to_one_buffer_per_armed_receive(fd_guard):
             assert pool.fast.grow(1000) == 4                  # capped by entries in the end
         finally:
             pool.close()
+
+
+def test_writes_behind_a_send_in_flight_keep_order_and_close_waits(any_loop):
+    """Writes of one callback (bytes, bytearray, memoryview, writelines) go out in order
+    (ours: the first is a SEND on the ring, the rest wait behind it in asyncio's buffer),
+    get_write_buffer_size counts them until sent, write_eof and close wait for them, and
+    a big write the peer reads slowly (short sends) arrives whole."""
+    big = os.urandom(8 << 20)
+
+    class Writer(asyncio.Protocol):
+        def connection_made(self, transport):
+            self.sizes = []
+            transport.write(b"a" * 1000)
+            self.sizes.append(transport.get_write_buffer_size())
+            transport.write(bytearray(b"b" * 1000))
+            transport.write(memoryview(b"c" * 1000))
+            transport.writelines([b"d" * 10, b"e" * 10])
+            transport.write(big)
+            self.sizes.append(transport.get_write_buffer_size())
+            transport.write_eof()
+            transport.close()
+
+    async def main():
+        made = []
+        server, port = await _echo_server(any_loop, lambda: made.append(Writer()) or made[-1])
+        r, w = await asyncio.open_connection("127.0.0.1", port, limit=1 << 16)
+        got = bytearray()
+        while True:
+            chunk = await r.read(1 << 16)
+            if not chunk:
+                break
+            got += chunk
+            if len(got) < (1 << 20):
+                await asyncio.sleep(0.001)    # a slow reader at first: the send is short
+        w.close()
+        await w.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return bytes(got), made[0].sizes
+
+    got, sizes = any_loop.run_until_complete(main())
+    assert got == b"a" * 1000 + b"b" * 1000 + b"c" * 1000 + b"d" * 10 + b"e" * 10 + big
+    assert sizes[1] > 0 and sizes[0] <= 1000
+
+
+def test_sendfile_after_a_write_waits_for_it(any_loop, tmp_path):
+    """loop.sendfile() waits for what the transport still has to send (its empty waiter:
+    ours, the SEND in flight) before the file's bytes go."""
+    path = tmp_path / "f"
+    path.write_bytes(b"F" * 300_000)
+
+    class Holder(asyncio.Protocol):
+        def connection_made(self, transport):
+            self.transport = transport
+
+    async def main():
+        made = []
+        server, port = await _echo_server(any_loop, lambda: made.append(Holder()) or made[-1])
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        while not made:
+            await asyncio.sleep(0.001)
+        t = made[0].transport
+        t.write(b"head")
+        with open(path, "rb") as f:
+            await any_loop.sendfile(t, f)
+        t.write(b"tail")
+        t.close()
+        got = await r.read()
+        w.close()
+        await w.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return got
+
+    assert any_loop.run_until_complete(main()) == b"head" + b"F" * 300_000 + b"tail"

@@ -177,6 +177,8 @@ class EventLoop(_UnixLoop):
 
     def run_forever(self) -> None:
         """Run until stop() is called (asyncio's set-up and clean-up, iterations in C)."""
+        self._check_closed()
+        self._check_issuer()
         if hasattr(self, "_run_forever_setup"):      # 3.12+
             try:
                 self._run_forever_setup()
@@ -184,7 +186,6 @@ class EventLoop(_UnixLoop):
             finally:
                 self._run_forever_cleanup()
             return
-        self._check_closed()                         # 3.11: its run_forever, as written
         self._check_running()
         self._set_coroutine_origin_tracking(self._debug)
         old_agen_hooks = sys.get_asyncgen_hooks()
@@ -200,6 +201,15 @@ class EventLoop(_UnixLoop):
             events._set_running_loop(None)
             self._set_coroutine_origin_tracking(False)
             sys.set_asyncgen_hooks(*old_agen_hooks)
+
+    def _check_issuer(self) -> None:
+        """The ring is SINGLE_ISSUER (see new_ring): once a thread has run the loop, the
+        kernel refuses every other thread's enter, so say so before trying."""
+        issuer = self._selector.ring.issuer_thread
+        if issuer is not None and issuer != threading.get_ident():
+            raise RuntimeError(
+                "this uring.EventLoop was first run in another thread, and its io_uring "
+                "(SINGLE_ISSUER | DEFER_TASKRUN) accepts work from that thread only")
 
     def _uring_attach_aio(self, driver: Any) -> None:
         """uring.aio's driver for this loop's ring: each wait marks it as dispatching, so ops

@@ -22,14 +22,30 @@ _READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
 
 
 def new_ring(entries: int = 256) -> Ring:
-    """The loop's ring. COOP_TASKRUN + TASKRUN_FLAG: completions show in the CQ without an
-    enter (a peek is a memory read) and the ring can be driven from any thread, so a loop
-    built in one thread and run in another works (asyncio's tests do that)."""
-    flags = SetupFlags.COOP_TASKRUN | SetupFlags.TASKRUN_FLAG | SetupFlags.SUBMIT_ALL
-    try:
-        return Ring(entries, flags=flags, cq_entries=entries * 16)
-    except OSError:
-        return Ring(entries, cq_entries=entries * 16)
+    """The loop's ring: SINGLE_ISSUER | DEFER_TASKRUN, so completions (a multishot
+    receive's data, a poll) are posted as task work that runs only inside this loop's own
+    enter, in one batch per iteration, instead of interrupting the thread on every syscall
+    exit (COOP_TASKRUN's TIF_NOTIFY_SIGNAL). TASKRUN_FLAG tells a non-waiting iteration
+    whether such work is pending, so it enters only then. The ring starts disabled and
+    the first thread to enter it (the one that runs the loop, as a rule) becomes its
+    issuer: asyncio code builds a loop in one thread and runs it in another.
+    Kernels before 6.1 get COOP_TASKRUN | TASKRUN_FLAG (any thread may wait)."""
+    for flags in _RING_FLAGS:
+        try:
+            ring = Ring(entries, flags=flags, cq_entries=entries * 16)
+        except OSError:
+            continue
+        if flags & SetupFlags.R_DISABLED:
+            ring._enable_on_first_enter()
+        return ring
+    return Ring(entries, cq_entries=entries * 16)
+
+
+_RING_FLAGS = (
+    SetupFlags.SINGLE_ISSUER | SetupFlags.DEFER_TASKRUN | SetupFlags.TASKRUN_FLAG
+    | SetupFlags.SUBMIT_ALL | SetupFlags.R_DISABLED,
+    SetupFlags.COOP_TASKRUN | SetupFlags.TASKRUN_FLAG | SetupFlags.SUBMIT_ALL,
+)
 
 
 def _mask(events: int) -> int:
