@@ -24,10 +24,14 @@ from typing import Any, Callable
 __all__ = ["main"]
 
 LOOPS = ("asyncio", "uvloop", "uring")
-_CLIENT_SRC = Path(__file__).resolve().parent.parent / "_bench_c" / "echo_client.c"
+# Not a loop: the same echo server in C on a raw ring (uring/_bench_c/echo_server.c), the
+# machine's limit beside the loops in each echo cell (both APIs: it serves them alike).
+C_SERVER = "c"
 
 
 def _loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop]:
+    if name == C_SERVER:
+        raise ValueError(f"{C_SERVER!r} is the C echo server, not an event loop")
     if name == "asyncio":
         return asyncio.SelectorEventLoop
     if name == "uvloop":
@@ -100,19 +104,10 @@ def _serve(loop_name: str, api: str) -> int:
 
 # -- the measuring side -----------------------------------------------------------------
 
-def _client_binary() -> str:
-    """The C echo client, compiled on first use into a per-user cache."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "uring"
-    exe = cache / f"echo_client-{int(_CLIENT_SRC.stat().st_mtime)}"
-    if not exe.exists():
-        cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
-        if cc is None:
-            raise RuntimeError("`uring bench loop` needs a C compiler (cc) for its echo client")
-        cache.mkdir(parents=True, exist_ok=True)
-        tmp = exe.with_suffix(".tmp")
-        subprocess.run([cc, "-O2", "-o", str(tmp), str(_CLIENT_SRC)], check=True)
-        tmp.rename(exe)
-    return str(exe)
+def _c_program(name: str) -> str:
+    """A C program of uring/_bench_c, compiled on first use into the user's cache."""
+    from uring.bench import build_c_program
+    return str(build_c_program(Path(__file__).resolve().parent.parent / "_bench_c" / f"{name}.c"))
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -123,13 +118,16 @@ def _cpu_seconds(pid: int) -> float:
 
 def echo_cell(loop_name: str, api: str, size: int, conns: int, seconds: float,
               warmup: float = 0.5) -> dict:
-    """One run: a server process on `loop_name`, the C client against it."""
-    server = subprocess.Popen([sys.executable, "-m", "uring.loop.bench", "--serve", loop_name, api],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    """One run: a server process on `loop_name` (or the C server), the C client against it."""
+    if loop_name == C_SERVER:
+        command = [_c_program("echo_server")]
+    else:
+        command = [sys.executable, "-m", "uring.loop.bench", "--serve", loop_name, api]
+    server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert server.stdin is not None and server.stdout is not None
     try:
         port = int(server.stdout.readline())
-        client = subprocess.Popen([_client_binary(), "127.0.0.1", str(port), str(conns), str(size),
+        client = subprocess.Popen([_c_program("echo_client"), "127.0.0.1", str(port), str(conns), str(size),
                                    str(seconds), str(warmup)], stdout=subprocess.PIPE, text=True)
         time.sleep(warmup)
         cpu0 = _cpu_seconds(server.pid)
@@ -221,6 +219,18 @@ def _file_reads(path: str, size: int, reads: int, tasks: int = 64) -> dict:
         loop.close()
 
 
+def _add_ratios(rows: list[dict]) -> None:
+    """Each row's requests per server CPU-second over uvloop's and the C server's in the same
+    cell (medians of the same rounds), where those were measured."""
+    for ref, key in (("uvloop", "vs_uvloop"), (C_SERVER, "vs_c")):
+        base = {(r["api"], r["size"], r["conns"]): r["per_cpu_s"] for r in rows if r["loop"] == ref}
+        if not base:
+            continue
+        for r in rows:
+            other = base.get((r["api"], r["size"], r["conns"]))
+            r[key] = round(r["per_cpu_s"] / other, 2) if other else None
+
+
 def _table(rows: list[dict], keys: list[str]) -> str:
     widths = {k: max(len(k), *(len(str(r[k])) for r in rows)) for k in keys}
     lines = ["  ".join(k.ljust(widths[k]) for k in keys)]
@@ -230,7 +240,8 @@ def _table(rows: list[dict], keys: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="uring bench loop", description=__doc__)
-    parser.add_argument("--loops", default=",".join(LOOPS))
+    parser.add_argument("--loops", default=",".join(LOOPS + (C_SERVER,)),
+                        help=f"event loops to measure, and {C_SERVER!r}: the C echo server (echo only)")
     parser.add_argument("--seconds", type=float, default=2.0, help="measured seconds per echo run")
     parser.add_argument("--repeat", type=int, default=1, help="rounds (medians are reported)")
     parser.add_argument("--sizes", default="1024,65536")
@@ -246,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(*args.serve)
     loops = args.loops.split(",")
     for name in loops:
-        _loop_factory(name)
+        if name != C_SERVER:
+            _loop_factory(name)
     result: dict[str, Any] = {"python": sys.version.split()[0], "loops": loops,
                               "seconds": args.seconds, "repeat": args.repeat, "echo": [], "micro": {}}
     if not args.skip_echo:
@@ -263,10 +275,13 @@ def main(argv: list[str] | None = None) -> int:
                 "rps": round(statistics.median(r["rps"] for r in got)),
                 "per_cpu_s": round(statistics.median(r["per_cpu_s"] for r in got)),
                 "p99_us": round(statistics.median(r["p99_us"] for r in got), 1)})
+        _add_ratios(result["echo"])
     if not args.skip_micro:
         micro: dict[str, dict] = {}
         for _ in range(args.repeat):
             for name in loops:
+                if name == C_SERVER:
+                    continue
                 loop = _loop_factory(name)()
                 try:
                     m = micro.setdefault(name, {"call_soon_ns": [], "sleep0_ns": []})
@@ -291,7 +306,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, indent=2))
         return 0
     if result["echo"]:
-        print(_table(result["echo"], ["api", "size", "conns", "loop", "rps", "per_cpu_s", "p99_us"]))
+        keys = ["api", "size", "conns", "loop", "rps", "per_cpu_s", "p99_us"]
+        keys += [k for k in ("vs_uvloop", "vs_c") if k in result["echo"][0]]
+        print(_table(result["echo"], keys))
     for name, m in result["micro"].items():
         print(name, m)
     return 0

@@ -1,0 +1,87 @@
+"""`uring bench loop`: the C echo server (the machine's limit beside the loops) echoes
+exactly, and one short run reports every loop with its ratios to uvloop and to C."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import socket
+import subprocess
+import threading
+
+import pytest
+
+from uring.loop import bench
+
+needs_cc = pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler (cc)")
+
+
+@needs_cc
+@pytest.mark.parametrize("bufs,buf_size", [(256, 65536), (4, 4096)])
+def test_c_echo_server_echoes_every_byte_in_order(bufs, buf_size):
+    """Eight clients each send 300 KiB in random pieces while reading the echo. With 4 x 4
+    KiB buffers the receives keep finding the ring empty (-ENOBUFS, re-armed when a send
+    gives a buffer back) and a buffer holds less than a piece: nothing lost or reordered."""
+    server = subprocess.Popen([bench._c_program("echo_server"), "--bufs", str(bufs),
+                               "--buf-size", str(buf_size)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert server.stdin is not None and server.stdout is not None
+    try:
+        port = int(server.stdout.readline())
+        errors: list[BaseException] = []
+
+        def client(seed: int) -> None:
+            try:
+                rng = random.Random(seed)
+                data = rng.randbytes(300 * 1024)
+                with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+                    got = bytearray()
+
+                    def reader() -> None:
+                        while len(got) < len(data):
+                            chunk = sock.recv(65536)
+                            if not chunk:
+                                break
+                            got.extend(chunk)
+
+                    t = threading.Thread(target=reader)
+                    t.start()
+                    pos = 0
+                    while pos < len(data):
+                        n = rng.randrange(1, 70000)
+                        sock.sendall(data[pos:pos + n])
+                        pos += n
+                    t.join(30)
+                    assert bytes(got) == data
+            except BaseException as exc:   # reported by the main thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not errors, errors
+    finally:
+        server.stdin.close()   # EOF on stdin ends the server
+        assert server.wait(timeout=10) == 0
+
+
+@needs_cc
+def test_short_run_reports_ratios_to_uvloop_and_c(capsys):
+    pytest.importorskip("uvloop")
+    assert bench.main(["--loops", "uvloop,uring,c", "--skip-micro", "--seconds", "0.3",
+                       "--sizes", "1024", "--conns", "2", "--apis", "protocol", "--json"]) == 0
+    rows = {r["loop"]: r for r in json.loads(capsys.readouterr().out)["echo"]}
+    assert set(rows) == {"uvloop", "uring", "c"}
+    for row in rows.values():
+        assert row["rps"] > 0 and row["per_cpu_s"] > 0
+        assert row["vs_uvloop"] == round(row["per_cpu_s"] / rows["uvloop"]["per_cpu_s"], 2)
+        assert row["vs_c"] == round(row["per_cpu_s"] / rows["c"]["per_cpu_s"], 2)
+    assert rows["c"]["vs_c"] == 1.0 and rows["uvloop"]["vs_uvloop"] == 1.0
+
+
+def test_c_is_not_an_event_loop():
+    with pytest.raises(ValueError, match="C echo server"):
+        bench._loop_factory("c")
