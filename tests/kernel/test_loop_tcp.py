@@ -342,8 +342,7 @@ def test_receive_pool_grows_to_one_buffer_per_armed_receive(fd_guard):
 
 def test_writes_behind_a_send_in_flight_keep_order_and_close_waits(any_loop):
     """Writes of one callback (bytes, bytearray, memoryview, writelines) go out in order
-    (ours: the first is a SEND on the ring, the rest wait behind it in asyncio's buffer),
-    get_write_buffer_size counts them until sent, write_eof and close wait for them, and
+    behind what a short send left in the buffer, get_write_buffer_size counts them until sent, write_eof and close wait for them, and
     a big write the peer reads slowly (short sends) arrives whole."""
     big = os.urandom(8 << 20)
 
@@ -384,8 +383,8 @@ def test_writes_behind_a_send_in_flight_keep_order_and_close_waits(any_loop):
 
 
 def test_sendfile_after_a_write_waits_for_it(any_loop, tmp_path):
-    """loop.sendfile() waits for what the transport still has to send (its empty waiter:
-    ours, the SEND in flight) before the file's bytes go."""
+    """loop.sendfile() waits for what the transport still has to send (its empty waiter)
+    before the file's bytes go."""
     path = tmp_path / "f"
     path.write_bytes(b"F" * 300_000)
 
