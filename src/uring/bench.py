@@ -40,7 +40,7 @@ from uring._uapi import RegisterOp, SqeFlags
 
 __all__ = [
     "BenchError", "Result", "WORKLOADS", "TARGETS", "DEFAULT_SECONDS", "DEFAULT_REPEAT",
-    "DEFAULT_SIZE", "run_workloads", "format_table", "build_rawring", "build_c_program", "rawring_source",
+    "DEFAULT_SIZE", "run_workloads", "format_table", "build_rawring", "build_c_program", "c_program", "rawring_source",
     "data_file", "cache_dir", "parse_size",
     "ours_nop", "ours_read", "python_preadv", "python_pread", "run_rawring",
 ]
@@ -182,11 +182,15 @@ def _rounded(xs: Iterable[float]) -> list[float]:
 # -- the C program -------------------------------------------------------------------
 
 
+# The C programs ship inside the package (package data), so an installed uring measures too.
+C_DIR = Path(__file__).resolve().parent / "_bench_c"
+
+
 def rawring_source() -> Path:
-    """The C baseline shipped inside the package (uring/_bench_c/rawring.c, package data,
-    so an installed uring can measure too), or $URING_RAWRING_SRC."""
+    """The C baseline shipped inside the package (uring/_bench_c/rawring.c), or
+    $URING_RAWRING_SRC."""
     override = os.environ.get("URING_RAWRING_SRC")
-    src = Path(override) if override else Path(__file__).resolve().parent / "_bench_c" / "rawring.c"
+    src = Path(override) if override else C_DIR / "rawring.c"
     if not src.is_file():
         raise BenchError(
             f"the C baseline {src} is missing: reinstall uring (it ships rawring.c as "
@@ -213,6 +217,15 @@ def _build_dirs(src: Path) -> list[Path]:
 def build_rawring(src: Path | None = None) -> Path:
     """Compile rawring.c (see build_c_program) on first use; return the binary's path."""
     return build_c_program(src or rawring_source())
+
+
+def c_program(name: str) -> str:
+    """The path of C program NAME (uring/_bench_c/NAME.c) compiled by build_c_program."""
+    src = C_DIR / f"{name}.c"
+    if not src.is_file():
+        raise BenchError(f"the C program {src} is missing: reinstall uring (it ships "
+                         "uring/_bench_c as package data)")
+    return str(build_c_program(src))
 
 
 def build_c_program(src: Path) -> Path:

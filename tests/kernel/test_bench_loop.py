@@ -12,6 +12,7 @@ import threading
 
 import pytest
 
+from uring.bench import c_program
 from uring.loop import bench
 
 needs_cc = pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler (cc)")
@@ -23,7 +24,7 @@ def test_c_echo_server_echoes_every_byte_in_order(bufs, buf_size):
     """Eight clients each send 300 KiB in random pieces while reading the echo. With 4 x 4
     KiB buffers the receives keep finding the ring empty (-ENOBUFS, re-armed when a send
     gives a buffer back) and a buffer holds less than a piece: nothing lost or reordered."""
-    server = subprocess.Popen([bench._c_program("echo_server"), "--bufs", str(bufs),
+    server = subprocess.Popen([c_program("echo_server"), "--bufs", str(bufs),
                                "--buf-size", str(buf_size)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert server.stdin is not None and server.stdout is not None

@@ -265,3 +265,9 @@ def test_attempt_turns_failures_into_a_message_and_a_status(capsys):
     assert capsys.readouterr().err.splitlines() == [
         "uring bench x: no compiler", "uring bench x: [Errno 2] gone", "uring bench x: interrupted",
         f"uring bench x: {err}"]
+
+
+def test_missing_c_program_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "C_DIR", tmp_path)
+    with pytest.raises(BenchError, match="echo_server.c is missing"):
+        bench.c_program("echo_server")

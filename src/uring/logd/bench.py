@@ -18,11 +18,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any, Sequence
 
 from uring._uapi import CQE_BUFFER_SHIFT, CqeFlags, SetupFlags
-from uring.bench import build_c_program
+from uring.bench import c_program
 from uring.bufring import BufferRing
 from uring.logd.protocol import AckReader, make_record
 from uring.ring import Ring
@@ -80,7 +79,7 @@ def server_cpu(pid: int) -> float:
 def c_server_binary() -> str:
     """The C logd server, compiled on first use (raises uring.bench.BenchError without a
     compiler)."""
-    return str(build_c_program(Path(__file__).resolve().parent.parent / "_bench_c" / "logd_server.c"))
+    return c_program("logd_server")
 
 
 def start_server(server: str, log: str, *, sync: str = "fsync", group_commit: bool = True,

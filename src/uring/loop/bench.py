@@ -12,13 +12,11 @@ import asyncio
 import json
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 __all__ = ["main"]
@@ -104,12 +102,6 @@ def _serve(loop_name: str, api: str) -> int:
 
 # -- the measuring side -----------------------------------------------------------------
 
-def _c_program(name: str) -> str:
-    """A C program of uring/_bench_c, compiled on first use into the user's cache."""
-    from uring.bench import build_c_program
-    return str(build_c_program(Path(__file__).resolve().parent.parent / "_bench_c" / f"{name}.c"))
-
-
 def _cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -119,15 +111,16 @@ def _cpu_seconds(pid: int) -> float:
 def echo_cell(loop_name: str, api: str, size: int, conns: int, seconds: float,
               warmup: float = 0.5) -> dict:
     """One run: a server process on `loop_name` (or the C server), the C client against it."""
+    from uring.bench import c_program   # not imported by the server processes (--serve)
     if loop_name == C_SERVER:
-        command = [_c_program("echo_server")]
+        command = [c_program("echo_server")]
     else:
         command = [sys.executable, "-m", "uring.loop.bench", "--serve", loop_name, api]
     server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert server.stdin is not None and server.stdout is not None
     try:
         port = int(server.stdout.readline())
-        client = subprocess.Popen([_c_program("echo_client"), "127.0.0.1", str(port), str(conns), str(size),
+        client = subprocess.Popen([c_program("echo_client"), "127.0.0.1", str(port), str(conns), str(size),
                                    str(seconds), str(warmup)], stdout=subprocess.PIPE, text=True)
         time.sleep(warmup)
         cpu0 = _cpu_seconds(server.pid)
