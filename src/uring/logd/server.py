@@ -279,26 +279,17 @@ class LogServer:
         if res > 0:
             data = self._br.take(flags >> CQE_BUFFER_SHIFT, res)  # type: ignore[union-attr]
             if conn.error is None and self._fatal is None:
-                framer = conn.framer
-                if not framer.partial and data[-1] == 10 and res <= self.max_record:
-                    complete, count = data, data.count(b"\n")   # whole records: see Framer
-                else:
-                    try:
-                        complete, count = framer.feed(data)
-                    except RecordTooLong:
-                        self._refuse_too_long(conn)
-                        count = 0
+                try:
+                    complete, count = conn.framer.feed(data)
+                except RecordTooLong:
+                    self._refuse_too_long(conn)
+                    count = 0
                 if count:
                     conn.received += count
                     self._backlog += len(complete)
                     if self._backlog > self.max_backlog and not self._paused:
                         self._pause_reading()
-                    pending = self._pending
-                    if self.group_commit:   # PendingRecords.add, inlined
-                        pending.chunks.append(complete)
-                        pending.waiting[conn] = conn.received
-                    else:
-                        pending.add(conn, complete, count, conn.received)
+                    self._pending.add(conn, complete, count, conn.received)
             if flags & _F_MORE:
                 return
         elif flags & _F_MORE:
