@@ -397,3 +397,22 @@ def test_bench_without_a_compiler_measures_the_python_servers(tmp_path, monkeypa
     out, err = capsys.readouterr()
     assert "the C server is not measured" in err and "no C compiler" in err
     assert [line.split()[2] for line in out.splitlines() if line.startswith("group ")] == ["uvloop", "uvloop"]
+
+
+def test_sync_floor_counts_one_sync_per_record(tmp_path):
+    from uring.logd.bench import sync_floor
+    floor = sync_floor(str(tmp_path), sync="fdatasync", record_size=64, duration=0.2)
+    assert floor["server"] == "floor" and floor["mode"] == "record"
+    assert floor["acked"] == floor["fsyncs"] == floor["records"] > 0
+    assert floor["acks_per_cpu_s"] > 0 and floor["p50_ms"] <= floor["p99_ms"]
+    assert list(tmp_path.iterdir()) == []    # its file is gone
+
+
+def test_bench_record_mode_reports_the_disk_floor(capsys):
+    from uring.cli.main import main
+    assert main(["logd", "bench", "--conns", "2", "--modes", "record", "--servers", "uring",
+                 "--duration", "0.3"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[2] for line in out.splitlines() if line.startswith("record ")] == \
+        ["uring", "floor", "uring", "floor"]
+    assert "floor: one thread doing pwrite + fsync per record" in out

@@ -103,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     from uring.bench import BenchError
-    from uring.logd.bench import C_SERVERS, HEADER, c_server_binary, format_row, format_table, run_matrix
+    from uring.logd.bench import (C_SERVERS, HEADER, c_server_binary, format_row, format_table, run_matrix,
+                                  sync_floor)
     if any(name in C_SERVERS for name in args.servers):
         try:
             c_server_binary()
@@ -121,9 +122,20 @@ def _bench(args: argparse.Namespace) -> int:
                       duration=args.duration, window=args.window, sync=args.bench_sync, repeat=args.repeat,
                       sqpoll=args.bench_sqpoll, directory=args.dir,
                       progress=None if args.json else lambda row: print(format_row(row), flush=True))
+    if "record" in args.modes and args.bench_sync != "none":
+        floor = sync_floor(args.dir, sync=args.bench_sync, record_size=args.record_size)
+        rows.append(floor)
+        if not args.json:
+            print(format_row(floor), flush=True)
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
         print("\nwith ratios (acks per server CPU-second vs the asyncio servers):")
         print(format_table(rows))
+        if rows[-1]["server"] == "floor":
+            floor = rows[-1]
+            print(f"\nfloor: one thread doing pwrite + {args.bench_sync} per record on this disk, no network: "
+                  f"{floor['acks_per_cpu_s']:,.0f} records per CPU-second ({1e6 / floor['acks_per_cpu_s']:.0f} us "
+                  f"each), {floor['records_per_s']:,.0f} syncs/s. With {args.bench_sync} per record no server "
+                  "can do better per CPU-second.")
     return 0

@@ -27,7 +27,7 @@ from uring.logd.protocol import AckReader, make_record
 from uring.ring import Ring
 
 __all__ = ["SERVERS", "ALL_SERVERS", "C_SERVERS", "MODES", "c_server_binary", "start_server", "stop_server", "run_load", "CpuMeter", "server_cpu",
-           "run_matrix", "format_row", "format_table"]
+           "run_matrix", "sync_floor", "format_row", "format_table"]
 
 # "c": the same server in C on a raw ring (uring/_bench_c/logd_server.c), the machine's limit.
 SERVERS = ("c", "uring", "asyncio", "uvloop")
@@ -268,6 +268,37 @@ def run_matrix(*, servers: Sequence[str] = SERVERS, modes: Sequence[str] = MODES
                     if progress is not None:
                         progress(_median(runs[(mode, n, name)]))
     return [_median(runs[(mode, n, name)]) for mode in modes for n in conns for name in servers]
+
+
+def sync_floor(directory: str | None = None, *, sync: str = "fsync", record_size: int = 100,
+               duration: float = 1.0) -> dict:
+    """The disk's floor for fsync per record: one thread appending `record_size`-byte records
+    with pwrite, each followed by `sync`, for `duration` seconds. No server that syncs every
+    record before acking it can use less CPU per record than this (it adds receiving,
+    framing and acking), so its acks per CPU-second bound the record mode's figures. A row
+    shaped like run_load's (server "floor", its latencies those of one write + sync)."""
+    sync_fn = {"fsync": os.fsync, "fdatasync": os.fdatasync}[sync]
+    record = make_record(0, 0, record_size)
+    latencies = []
+    with tempfile.NamedTemporaryFile(prefix="logd-floor-", dir=directory) as f:
+        fd, offset = f.fileno(), 0
+        cpu0, t0 = time.thread_time(), time.perf_counter()
+        now = t0
+        while now - t0 < duration:
+            os.pwrite(fd, record, offset)
+            sync_fn(fd)
+            offset += record_size
+            last, now = now, time.perf_counter()
+            latencies.append(now - last)
+        cpu, elapsed = time.thread_time() - cpu0, now - t0
+    latencies.sort()
+    n = len(latencies)
+    return {"server": "floor", "mode": "record", "sync": sync, "conns": 1, "window": 1,
+            "record_size": record_size, "seconds": elapsed, "records_per_s": n / elapsed,
+            "ack_lines_per_s": n / elapsed, "server_cpu_s": cpu,
+            "acks_per_cpu_s": n / cpu if cpu > 0 else float("nan"),
+            "p50_ms": latencies[n // 2] * 1e3, "p99_ms": latencies[min(n - 1, int(0.99 * n))] * 1e3,
+            "acked": n, "fsyncs": n, "records": n}
 
 
 def _one_run(tmp: str, name: str, mode: str, conns: int, *, sync: str, sqpoll: bool, **load: Any) -> dict:
