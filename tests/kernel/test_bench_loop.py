@@ -80,6 +80,9 @@ def test_short_run_reports_ratios_to_uvloop_and_c(capsys):
         assert row["rps"] > 0 and row["per_cpu_s"] > 0
         assert row["vs_uvloop"] == round(row["per_cpu_s"] / rows["uvloop"]["per_cpu_s"], 2)
         assert row["vs_c"] == round(row["per_cpu_s"] / rows["c"]["per_cpu_s"], 2)
+        # The per-request split adds up to the rate per CPU-second (within its rounding).
+        assert row["user_us"] >= 0 and row["sys_us"] > 0
+        assert (row["user_us"] + row["sys_us"]) * row["per_cpu_s"] == pytest.approx(1e6, rel=0.05)
     assert rows["c"]["vs_c"] == 1.0 and rows["uvloop"]["vs_uvloop"] == 1.0
 
 

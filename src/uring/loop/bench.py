@@ -102,10 +102,12 @@ def _serve(loop_name: str, api: str) -> int:
 
 # -- the measuring side -----------------------------------------------------------------
 
-def _cpu_seconds(pid: int) -> float:
+def _cpu_seconds(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of `pid` so far, every thread."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def echo_cell(loop_name: str, api: str, size: int, conns: int, seconds: float,
@@ -125,7 +127,8 @@ def echo_cell(loop_name: str, api: str, size: int, conns: int, seconds: float,
         time.sleep(warmup)
         cpu0 = _cpu_seconds(server.pid)
         out, _ = client.communicate(timeout=seconds + warmup + 60)
-        cpu = _cpu_seconds(server.pid) - cpu0
+        user, system = (b - a for a, b in zip(cpu0, _cpu_seconds(server.pid)))
+        cpu = user + system
     finally:
         server.stdin.close()
         try:
@@ -137,8 +140,12 @@ def echo_cell(loop_name: str, api: str, size: int, conns: int, seconds: float,
         raise RuntimeError(f"echo client failed against {loop_name} {api} {size}B x{conns}")
     stats = dict(kv.split("=") for kv in out.split())
     requests = int(stats["requests"])
+    # Where the server's CPU goes per request: user space (the loop, Python) against the
+    # kernel (TCP, copies, io_uring), which the C server's column shows at its floor.
+    per_request = 1e6 / requests if requests else 0.0
     return {"rps": requests / seconds, "per_cpu_s": requests / cpu if cpu > 0 else 0.0,
-            "p99_us": float(stats["p99_us"]), "server_cpu": cpu / seconds}
+            "p99_us": float(stats["p99_us"]), "server_cpu": cpu / seconds,
+            "user_us": user * per_request, "sys_us": system * per_request}
 
 
 def _chain(loop: asyncio.AbstractEventLoop, n: int) -> float:
@@ -267,7 +274,9 @@ def main(argv: list[str] | None = None) -> int:
                 "api": api, "size": size, "conns": conns, "loop": name,
                 "rps": round(statistics.median(r["rps"] for r in got)),
                 "per_cpu_s": round(statistics.median(r["per_cpu_s"] for r in got)),
-                "p99_us": round(statistics.median(r["p99_us"] for r in got), 1)})
+                "p99_us": round(statistics.median(r["p99_us"] for r in got), 1),
+                "user_us": round(statistics.median(r["user_us"] for r in got), 1),
+                "sys_us": round(statistics.median(r["sys_us"] for r in got), 1)})
         _add_ratios(result["echo"])
     if not args.skip_micro:
         micro: dict[str, dict] = {}
@@ -299,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, indent=2))
         return 0
     if result["echo"]:
-        keys = ["api", "size", "conns", "loop", "rps", "per_cpu_s", "p99_us"]
+        keys = ["api", "size", "conns", "loop", "rps", "per_cpu_s", "user_us", "sys_us", "p99_us"]
         keys += [k for k in ("vs_uvloop", "vs_c") if k in result["echo"][0]]
         print(_table(result["echo"], keys))
     for name, m in result["micro"].items():
