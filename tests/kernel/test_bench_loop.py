@@ -19,13 +19,15 @@ needs_cc = pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler 
 
 
 @needs_cc
-@pytest.mark.parametrize("bufs,buf_size", [(256, 65536), (4, 4096)])
-def test_c_echo_server_echoes_every_byte_in_order(bufs, buf_size):
+@pytest.mark.parametrize("bufs,buf_size,bounded", [(256, 65536, 0), (4, 4096, 0), (256, 65536, 3), (4, 4096, 2)])
+def test_c_echo_server_echoes_every_byte_in_order(bufs, buf_size, bounded):
     """Eight clients each send 300 KiB in random pieces while reading the echo. With 4 x 4
     KiB buffers the receives keep finding the ring empty (-ENOBUFS, re-armed when a send
-    gives a buffer back) and a buffer holds less than a piece: nothing lost or reordered."""
+    gives a buffer back) and a buffer holds less than a piece: nothing lost or reordered.
+    With --bounded, readiness comes from a multishot poll and at most K one-shot receives
+    go out per enter; a full buffer puts the connection back in line."""
     server = subprocess.Popen([c_program("echo_server"), "--bufs", str(bufs),
-                               "--buf-size", str(buf_size)],
+                               "--buf-size", str(buf_size), "--bounded", str(bounded)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert server.stdin is not None and server.stdout is not None
     try:
@@ -86,6 +88,16 @@ def test_short_run_reports_ratios_to_uvloop_and_c(capsys):
     assert rows["c"]["vs_c"] == 1.0 and rows["uvloop"]["vs_uvloop"] == 1.0
 
 
-def test_c_is_not_an_event_loop():
+@pytest.mark.parametrize("name", ["c", "c-bounded"])
+def test_c_is_not_an_event_loop(name):
     with pytest.raises(ValueError, match="C echo server"):
-        bench._loop_factory("c")
+        bench._loop_factory(name)
+
+
+@needs_cc
+def test_bounded_c_server_runs_as_a_column(capsys):
+    assert bench.main(["--loops", "c,c-bounded", "--skip-micro", "--seconds", "0.3", "--sizes", "65536",
+                       "--conns", "3", "--apis", "protocol", "--json"]) == 0
+    rows = {r["loop"]: r for r in json.loads(capsys.readouterr().out)["echo"]}
+    assert set(rows) == {"c", "c-bounded"}
+    assert all(r["rps"] > 0 and r["vs_c"] > 0 for r in rows.values())
