@@ -88,6 +88,14 @@ def test_short_run_reports_ratios_to_uvloop_and_c(capsys):
     assert rows["c"]["vs_c"] == 1.0 and rows["uvloop"]["vs_uvloop"] == 1.0
 
 
+def test_round_ratios_give_the_spread_of_back_to_back_rounds():
+    got = [{"per_cpu_s": 90.0}, {"per_cpu_s": 120.0}, {"per_cpu_s": 100.0}]
+    uvloop = [{"per_cpu_s": 100.0}, {"per_cpu_s": 100.0}, {"per_cpu_s": 125.0}]
+    assert bench._round_ratios(got, uvloop) == "0.80-1.20"
+    assert bench._round_ratios(got[:1], uvloop[:1]) == ""
+    assert bench._round_ratios(got, None) == ""
+
+
 @pytest.mark.parametrize("name", ["c", "c-bounded"])
 def test_c_is_not_an_event_loop(name):
     with pytest.raises(ValueError, match="C echo server"):

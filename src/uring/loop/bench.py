@@ -224,6 +224,16 @@ def _file_reads(path: str, size: int, reads: int, tasks: int = 64) -> dict:
         loop.close()
 
 
+def _round_ratios(got: list[dict], uvloop: list[dict] | None) -> str:
+    """"LOW-HIGH": the loop's requests per server CPU-second over uvloop's in each round (the
+    two ran back to back in it), so one reads how far a cell's median ratio can be trusted.
+    Empty for a single round, or without uvloop."""
+    if not uvloop or len(got) < 2:
+        return ""
+    ratios = [a["per_cpu_s"] / b["per_cpu_s"] for a, b in zip(got, uvloop) if b["per_cpu_s"] > 0]
+    return f"{min(ratios):.2f}-{max(ratios):.2f}" if ratios else ""
+
+
 def _add_ratios(rows: list[dict]) -> None:
     """Each row's requests per server CPU-second over uvloop's and the C server's in the same
     cell (medians of the same rounds), where those were measured."""
@@ -276,13 +286,15 @@ def main(argv: list[str] | None = None) -> int:
                 for name in loops:   # side by side: every loop in each round
                     runs.setdefault(cell + (name,), []).append(echo_cell(name, *cell, args.seconds))
         for (api, size, conns, name), got in runs.items():
+            spread = _round_ratios(got, runs.get((api, size, conns, "uvloop")))
             result["echo"].append({
                 "api": api, "size": size, "conns": conns, "loop": name,
                 "rps": round(statistics.median(r["rps"] for r in got)),
                 "per_cpu_s": round(statistics.median(r["per_cpu_s"] for r in got)),
                 "p99_us": round(statistics.median(r["p99_us"] for r in got), 1),
                 "user_us": round(statistics.median(r["user_us"] for r in got), 1),
-                "sys_us": round(statistics.median(r["sys_us"] for r in got), 1)})
+                "sys_us": round(statistics.median(r["sys_us"] for r in got), 1),
+                **({"vs_uvloop_rounds": spread} if spread else {})})
         _add_ratios(result["echo"])
     if not args.skip_micro:
         micro: dict[str, dict] = {}
@@ -315,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if result["echo"]:
         keys = ["api", "size", "conns", "loop", "rps", "per_cpu_s", "user_us", "sys_us", "p99_us"]
-        keys += [k for k in ("vs_uvloop", "vs_c") if k in result["echo"][0]]
+        keys += [k for k in ("vs_uvloop", "vs_uvloop_rounds", "vs_c") if k in result["echo"][0]]
         print(_table(result["echo"], keys))
     for name, m in result["micro"].items():
         print(name, m)
