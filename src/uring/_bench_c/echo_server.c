@@ -95,16 +95,25 @@ static void mark_ready(int fd)
 	readyq[(rq_head + rq_len++) % MAX_FDS] = fd;
 }
 
-static void arm_recv(int fd)
+/* A RECV from the buffer ring: multishot (ioprio) or one-shot (msg_flags MSG_DONTWAIT). */
+static void queue_recv(int fd, uint16_t ioprio, uint32_t msg_flags)
 {
-	if (bounded) { mark_ready(fd); return; }
 	struct io_uring_sqe *s = sqe_get();
 	s->opcode = IORING_OP_RECV;
 	s->fd = fd;
-	s->ioprio = IORING_RECV_MULTISHOT;
+	s->ioprio = ioprio;
+	s->msg_flags = msg_flags;
 	s->flags = IOSQE_BUFFER_SELECT;
 	s->buf_group = BGID;
 	s->user_data = ((uint64_t)K_RECV << KIND_SHIFT) | (unsigned)fd;
+}
+
+static void arm_recv(int fd)
+{
+	if (bounded)
+		mark_ready(fd);
+	else
+		queue_recv(fd, IORING_RECV_MULTISHOT, 0);
 }
 
 static void issue_bounded(void)
@@ -114,15 +123,8 @@ static void issue_bounded(void)
 		rq_head = (rq_head + 1) % MAX_FDS;
 		rq_len--;
 		inready[fd] = 0;
-		if (!conns[fd].open || conns[fd].closing)
-			continue;
-		struct io_uring_sqe *s = sqe_get();
-		s->opcode = IORING_OP_RECV;
-		s->fd = fd;
-		s->flags = IOSQE_BUFFER_SELECT;
-		s->buf_group = BGID;
-		s->msg_flags = MSG_DONTWAIT;
-		s->user_data = ((uint64_t)K_RECV << KIND_SHIFT) | (unsigned)fd;
+		if (conns[fd].open && !conns[fd].closing)
+			queue_recv(fd, 0, MSG_DONTWAIT);
 	}
 }
 
