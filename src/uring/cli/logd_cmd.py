@@ -122,6 +122,7 @@ def _bench(args: argparse.Namespace) -> int:
                       duration=args.duration, window=args.window, sync=args.bench_sync, repeat=args.repeat,
                       sqpoll=args.bench_sqpoll, directory=args.dir,
                       progress=None if args.json else lambda row: print(format_row(row), flush=True))
+    floor = None
     if "record" in args.modes and args.bench_sync != "none":
         floor = sync_floor(args.dir, sync=args.bench_sync, record_size=args.record_size)
         rows.append(floor)
@@ -132,8 +133,7 @@ def _bench(args: argparse.Namespace) -> int:
     else:
         print("\nwith ratios (acks per server CPU-second vs the asyncio servers):")
         print(format_table(rows))
-        if rows[-1]["server"] == "floor":
-            floor = rows[-1]
+        if floor is not None:
             print(f"\nfloor: one thread doing pwrite + {args.bench_sync} per record on this disk, no network: "
                   f"{floor['acks_per_cpu_s']:,.0f} records per CPU-second ({1e6 / floor['acks_per_cpu_s']:.0f} us "
                   f"each), {floor['records_per_s']:,.0f} syncs/s. With {args.bench_sync} per record no server "

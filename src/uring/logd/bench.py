@@ -235,14 +235,20 @@ def run_load(address: tuple[str, int], *, conns: int, record_size: int = 100, du
         br.close()
         for c in clients:
             c.sock.close()
+    return _load_row(conns, window, record_size, elapsed, counters["acked"], counters["ack_lines"], cpu,
+                     latencies)
+
+
+def _load_row(conns: int, window: int, record_size: int, elapsed: float, acked: int, ack_lines: int,
+              cpu: float, latencies: list[float]) -> dict:
+    """The figures of one run (latencies in seconds, sorted here) as run_load reports them."""
     latencies.sort()
 
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1e3 if latencies else float("nan")
 
-    acked = counters["acked"]
     return {"conns": conns, "window": window, "record_size": record_size, "seconds": elapsed,
-            "records_per_s": acked / elapsed, "ack_lines_per_s": counters["ack_lines"] / elapsed,
+            "records_per_s": acked / elapsed, "ack_lines_per_s": ack_lines / elapsed,
             "server_cpu_s": cpu, "acks_per_cpu_s": acked / cpu if cpu > 0 else float("nan"),
             "p50_ms": pct(0.50), "p99_ms": pct(0.99), "acked": acked}
 
@@ -291,14 +297,10 @@ def sync_floor(directory: str | None = None, *, sync: str = "fsync", record_size
             last, now = now, time.perf_counter()
             latencies.append(now - last)
         cpu, elapsed = time.thread_time() - cpu0, now - t0
-    latencies.sort()
     n = len(latencies)
-    return {"server": "floor", "mode": "record", "sync": sync, "conns": 1, "window": 1,
-            "record_size": record_size, "seconds": elapsed, "records_per_s": n / elapsed,
-            "ack_lines_per_s": n / elapsed, "server_cpu_s": cpu,
-            "acks_per_cpu_s": n / cpu if cpu > 0 else float("nan"),
-            "p50_ms": latencies[n // 2] * 1e3, "p99_ms": latencies[min(n - 1, int(0.99 * n))] * 1e3,
-            "acked": n, "fsyncs": n, "records": n}
+    row = _load_row(1, 1, record_size, elapsed, n, n, cpu, latencies)
+    row.update(server="floor", mode="record", sync=sync, fsyncs=n, records=n)
+    return row
 
 
 def _one_run(tmp: str, name: str, mode: str, conns: int, *, sync: str, sqpoll: bool, **load: Any) -> dict:
