@@ -1487,6 +1487,20 @@ cdef class RingCore:
         if common:
             return self._slow("recv_multishot", (fd, flags), {"buf_group": buf_group}, common, sqe_flags,
                               callback, context)
+        return self._recv_from_group(fd, 0, flags, buf_group, RECV_MULTISHOT, sqe_flags, callback, context)
+
+    def recv_select(self, int fd, nbytes, flags=0, *, buf_group, uint8_t sqe_flags=0, callback=None,
+                    context=None, **common):
+        """Queue a one-shot IORING_OP_RECV into a buffer the kernel picks from group
+        `buf_group` (at most `nbytes`, 0 for the whole buffer); the CQE carries F_BUFFER."""
+        if common:
+            return self._slow("recv_select", (fd, nbytes, flags), {"buf_group": buf_group}, common,
+                              sqe_flags, callback, context)
+        return self._recv_from_group(fd, _u32(nbytes, "nbytes"), flags, buf_group, 0, sqe_flags, callback,
+                                     context)
+
+    cdef Op _recv_from_group(self, int fd, uint32_t nbytes, flags, buf_group, uint16_t ioprio,
+                             uint8_t sqe_flags, object callback, object context):
         self._check()
         self._check_opcode(OP_RECV)
         self._check_flags(sqe_flags)
@@ -1496,9 +1510,9 @@ cdef class RingCore:
             raise ValueError(f"buf_group must be a group id in [0, 65535] or a BufferRing, got {buf_group!r}")
         cdef u_sqe *sqe = self._next_sqe()
         cdef Op op = self._new_op(OP_RECV, sqe)
-        _fill_rw(sqe, OP_RECV, fd, 0, 0, 0)
+        _fill_rw(sqe, OP_RECV, fd, 0, nbytes, 0)
         sqe.flags = sqe_flags | IOSQE_BUFFER_SELECT
-        sqe.ioprio = RECV_MULTISHOT
+        sqe.ioprio = ioprio
         sqe.op_flags = msg_flags
         sqe.buf_index = <uint16_t>group
         sqe.user_data = op.user_data

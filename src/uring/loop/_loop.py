@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import select
 import socket
 import sys
 import threading
@@ -23,6 +24,8 @@ __all__ = ["EventLoop", "EventLoopPolicy", "new_event_loop", "run"]
 
 _T = TypeVar("_T")
 _F_MORE = 2   # IORING_CQE_F_MORE
+# A bounded transport's poll: data, EOF (RDHUP) and errors all mean "try a receive".
+_POLL_READABLE = select.POLLIN | select.POLLRDHUP | select.POLLERR | select.POLLHUP
 _ACCEPT_RESOURCE_ERRORS = (-errno.EMFILE, -errno.ENFILE, -errno.ENOBUFS, -errno.ENOMEM)
 
 
@@ -51,6 +54,9 @@ class EventLoop(_UnixLoop):
                 most, size = self._recv_pool_shape
                 self._recv_pool = RecvPool(self._selector.ring, most, size, self._recv_pool_hot)
                 self._recv_buffers = self._recv_pool.fast
+                self._recv_buffers.per_enter = self._recv_per_enter
+                self._recv_buffers.bounded_after = self._recv_bounded_after
+                self._selector.recv_buffers = self._recv_buffers
             except OSError:
                 self._recv_pool = False    # no provided-buffer rings: readiness reads
         if self._recv_pool is False or sock.type != socket.SOCK_STREAM:
@@ -59,9 +65,15 @@ class EventLoop(_UnixLoop):
 
     def _arm_ring_reader(self, fd: int, transport: RingSocketTransport) -> None:
         ring = self._selector.ring
-        transport._recv_buffers = self._recv_buffers
-        transport._recv_op = ring.recv_multishot(fd, buf_group=self._recv_pool.bgid,
-                                                 callback=_fast.on_recv, context=transport)
+        buffers = transport._recv_buffers = self._recv_buffers
+        if not buffers.bounded_after:
+            transport._recv_bounded = True
+        if transport._recv_bounded:
+            transport._recv_op = ring.queue(ops.poll_multishot(fd, _POLL_READABLE),
+                                            callback=_fast.on_poll, context=transport)
+        else:
+            transport._recv_op = ring.recv_multishot(fd, buf_group=self._recv_pool.bgid,
+                                                     callback=_fast.on_recv, context=transport)
         self._ring_readers[fd] = transport
 
     def _remove_reader(self, fd: Any) -> bool:
@@ -152,7 +164,10 @@ class EventLoop(_UnixLoop):
             for transport in self._ring_readers.values():
                 op, transport._recv_op = transport._recv_op, None
                 if op is not None:
-                    op.callback = _drop_recv
+                    op.callback = _drop_poll if transport._recv_bounded else _drop_recv
+                once, transport._recv_once = transport._recv_once, None
+                if once is not None:
+                    once.callback = _drop_recv
             self._ring_readers.clear()
             for op in self._acceptors.values():
                 op.callback = _drop_accept
@@ -167,6 +182,10 @@ class EventLoop(_UnixLoop):
     # are published at first (more on each ENOBUFS; see _fast.RecvBuffers).
     _recv_pool_shape = (256, 65536)
     _recv_pool_hot = 16
+    # Bounded receives (RecvBuffers.issue): at most this many one-shot receives per wait,
+    # for transports that made this many large receives in a row (0: every transport).
+    _recv_per_enter = 8
+    _recv_bounded_after = 16
 
     # Compiled hot paths (uring/loop/_fast.pyx); debug mode runs asyncio's own code.
     call_soon = _fast.call_soon
@@ -229,6 +248,10 @@ class EventLoop(_UnixLoop):
 def _drop_recv(op: Any, res: int, flags: int) -> None:
     if res > 0:
         op.context._recv_buffers.drop(flags)
+
+
+def _drop_poll(op: Any, res: int, flags: int) -> None:
+    pass
 
 
 def _drop_accept(op: Any, res: int, flags: int) -> None:

@@ -69,6 +69,7 @@ class RingSelector(selectors.BaseSelector):
         self._fired: dict[int, int] = {}      # fd -> selector events seen since the last select
         self._on_poll = self._poll_done       # bound once: one callback object per arm
         self.aio: Any = None                   # uring.aio's driver (EventLoop._uring_attach_aio)
+        self.recv_buffers: Any = None          # the loop's _fast.RecvBuffers, once it has one
 
     # -- registration ---------------------------------------------------------------
     def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
@@ -149,6 +150,8 @@ class RingSelector(selectors.BaseSelector):
     # -- waiting --------------------------------------------------------------------
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         ring = self.ring
+        if self.recv_buffers is not None and self.recv_buffers.issue(ring):
+            timeout = 0     # more receives wait for the next iteration
         if timeout is not None and timeout <= 0:
             ring.submit_and_wait(0)
         elif timeout is None:

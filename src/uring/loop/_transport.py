@@ -1,5 +1,6 @@
-"""Socket transports whose reads are multishot receives into the loop's provided-buffer
-ring: one CQE per arrival, its buffer handed back at once (never ENOBUFS-dead)."""
+"""Socket transports whose reads come from the loop's provided-buffer ring: a multishot
+receive (one CQE per arrival), or bounded one-shot receives for connections moving large
+messages; each buffer is handed back at once (never ENOBUFS-dead)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ __all__ = ["RecvPool", "RingSocketTransport"]
 _F_MORE = 1 << 1           # IORING_CQE_F_MORE
 _ENOBUFS = -errno.ENOBUFS
 _ECANCELED = -errno.ECANCELED
+_EAGAIN = -errno.EAGAIN
 _RECV_GROUP = 0x7A17       # a buffer group id unlikely to clash with a user's
 
 
@@ -48,9 +50,16 @@ _SocketTransport: Any = selector_events._SelectorSocketTransport  # type: ignore
 class RingSocketTransport(_SocketTransport):
     """asyncio's socket transport (writes, flow control, half-close, close and abort stay
     the stdlib's) with the read side on the ring: the loop calls `_add_reader` and
-    `_remove_reader` for it as for any transport, and those arm or cancel a multishot recv."""
+    `_remove_reader` for it as for any transport, and those arm or cancel its reader: a
+    multishot recv, or in bounded mode a multishot poll whose firings put the transport in
+    line for one-shot receives (`RecvBuffers.issue`)."""
 
-    _recv_op: Any = None
+    _recv_op: Any = None        # the armed reader: multishot recv, or poll in bounded mode
+    _recv_bounded = False       # the next reader armed is a poll with one-shot receives
+    _recv_queued = False        # in line for a one-shot receive
+    _recv_once: Any = None      # the one-shot receive in flight
+    _recv_streak = 0            # large (multishot) or small (bounded) receives in a row
+    _recv_at_end = False        # a poll saw EOF or an error: receive until it comes
     _recv_buffers: Any = None   # the loop's pool, kept: CQEs can land after connection_lost
     write = _fast.stream_write
     is_closing = _fast.transport_is_closing
@@ -125,6 +134,61 @@ class RingSocketTransport(_SocketTransport):
         elif res != _ECANCELED:
             exc = OSError(-res, os.strerror(-res))   # the errno's subclass (ConnectionResetError...)
             self._fatal_error(exc, "Fatal read error on socket transport")
+
+    def _on_recv_once(self, op: Any, res: int, flags: int) -> None:
+        """CQE of a one-shot receive in bounded mode, for what `_fast.on_recv_once` leaves
+        to Python: pause, held data, BufferedProtocol, EOF, errors."""
+        armed = self._recv_op is not None
+        if res > 0:
+            data = self._recv_buffers.take(res, flags)
+            if self._conn_lost:
+                return
+            if armed and not self._held and self.is_reading():
+                self._deliver(data)
+            else:
+                self._hold(data)   # landed behind held data, or after a pause
+            if (res >= self._recv_buffers.size or self._recv_at_end) and self._recv_op is not None:
+                self._recv_buffers.queue(self)
+            return
+        if res == _ENOBUFS:
+            self._recv_buffers.grow(self._recv_buffers.per_enter)
+            if armed:
+                self._recv_buffers.queue(self)
+            return
+        if not armed or self._conn_lost or res in (_EAGAIN, _ECANCELED):
+            # Paused or closed since it went in: EOF and errors come again to the next
+            # receive, once resume_reading() arms a poll.
+            return
+        self._loop._remove_reader(self._sock_fd)
+        if res == 0:
+            if self._held:
+                self._hold(b"")
+            else:
+                self._read_ready__on_eof()
+        else:
+            self._fatal_error(OSError(-res, os.strerror(-res)), "Fatal read error on socket transport")
+
+    def _poll_ended(self, op: Any, res: int) -> None:
+        """The final CQE of a bounded transport's multishot poll (it fired without F_MORE,
+        or failed): one more receive for what it saw, and a new poll."""
+        self._recv_op = None
+        self._loop._ring_readers.pop(self._sock_fd, None)
+        if res == _ECANCELED or self._conn_lost:
+            return
+        if res < 0:
+            self._fatal_error(OSError(-res, os.strerror(-res)), "Fatal read error on socket transport")
+            return
+        self._add_reader(self._sock_fd, None)
+        if self._recv_op is not None:
+            self._recv_buffers.queue(self)
+
+    def _switch_receives(self, bounded: bool) -> None:
+        """Re-arm the reader in the other mode. Data the old one delivers after its cancel
+        is held and flushed ahead of anything the new one receives."""
+        self._recv_streak = 0
+        self._recv_bounded = bounded
+        self._loop._remove_reader(self._sock_fd)
+        self._add_reader(self._sock_fd, None)
 
     def _rearm(self, op: Any) -> None:
         if self._recv_op is op:
