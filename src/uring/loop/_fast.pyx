@@ -447,14 +447,19 @@ cdef class RecvBuffers:
             transport._recv_queued = False
             if transport._recv_op is None or transport._conn_lost or not transport._recv_bounded:
                 continue        # paused, closed or back on a multishot recv since it was queued
-            if transport._recv_once is not None:
+            once = transport._recv_once
+            if once is None:
+                transport._recv_once = ring.recv_select(
+                    transport._sock_fd, self.size, MSG_DONTWAIT, buf_group=self.owner,
+                    callback=on_recv_once, context=transport)
+            elif once.done:
+                once.callback = on_recv_once    # the ring lets go of it at each final CQE
+                ring.requeue(once)
+            else:
                 if busy is None:
                     busy = []
                 busy.append(transport)
                 continue
-            transport._recv_once = ring.recv_select(
-                transport._sock_fd, self.size, MSG_DONTWAIT, buf_group=self.owner,
-                callback=on_recv_once, context=transport)
             issued += 1
         if busy is not None:
             for transport in busy:
@@ -552,8 +557,6 @@ def on_recv_once(op, int res, uint32_t flags):
     """CQE callback of a bounded transport's one-shot receive: data for a reading transport
     with a plain Protocol is delivered here; the rest goes to its Python code."""
     transport = op.context
-    if transport._recv_once is op:
-        transport._recv_once = None
     cdef RecvBuffers buffers
     if res > 0 and transport._recv_op is not None and not transport._conn_lost and not transport._held:
         protocol = transport._protocol

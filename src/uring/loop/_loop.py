@@ -166,7 +166,7 @@ class EventLoop(_UnixLoop):
                 if op is not None:
                     op.callback = _drop_poll if transport._recv_bounded else _drop_recv
                 once, transport._recv_once = transport._recv_once, None
-                if once is not None:
+                if once is not None and not once.done:
                     once.callback = _drop_recv
             self._ring_readers.clear()
             for op in self._acceptors.values():

@@ -57,7 +57,7 @@ class RingSocketTransport(_SocketTransport):
     _recv_op: Any = None        # the armed reader: multishot recv, or poll in bounded mode
     _recv_bounded = False       # the next reader armed is a poll with one-shot receives
     _recv_queued = False        # in line for a one-shot receive
-    _recv_once: Any = None      # the one-shot receive in flight
+    _recv_once: Any = None      # the one-shot receive (one Op, queued again each time)
     _recv_streak = 0            # large (multishot) or small (bounded) receives in a row
     _recv_at_end = False        # a poll saw EOF or an error: receive until it comes
     _recv_buffers: Any = None   # the loop's pool, kept: CQEs can land after connection_lost
@@ -65,6 +65,26 @@ class RingSocketTransport(_SocketTransport):
     is_closing = _fast.transport_is_closing
     _held: list | None = None   # data received but not yet delivered (b"" is EOF), in order
     _flush_pending = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Instance attributes, not class defaults: the compiled receive paths read them on
+        # every receive, and a miss in the instance dict costs a second lookup.
+        self._recv_op = None
+        self._recv_buffers = None
+        self._held = None
+        self._flush_pending = False
+        self._recv_bounded = False
+        self._recv_queued = False
+        self._recv_once = None
+        self._recv_streak = 0
+        self._recv_at_end = False
+        super().__init__(*args, **kwargs)
+
+    def _call_connection_lost(self, exc: BaseException | None) -> None:
+        # The one-shot receive's Op refers back to us through its context, and Ops are not
+        # tracked by the garbage collector: let go of it (the ring keeps it while in flight).
+        self._recv_once = None
+        super()._call_connection_lost(exc)
 
     def _add_reader(self, fd: int, callback: Any, *args: Any) -> None:
         if not self.is_reading() or self._recv_op is not None:
