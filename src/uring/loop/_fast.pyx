@@ -335,6 +335,14 @@ cdef class RecvBuffers:
     cdef uint64_t seen_count
     cdef uint16_t tail
     cdef object owner
+    # How many buffers sit in the ring, published and not yet filled (filled ones are
+    # counted out when their CQE is taken), and at most how many should: a buffer handed
+    # back past that waits on the `spare` stack. The kernel takes buffers in ring order, so
+    # every buffer in the ring is one the CPU caches must hold until its turn comes.
+    cdef uint16_t *spare
+    cdef readonly uint32_t nspare
+    cdef readonly uint32_t inring
+    cdef readonly uint32_t limit
     # Bounded receives (see issue): transports a multishot poll found readable, in
     # order, waiting for a one-shot receive; at most `per_enter` receives go in per wait,
     # and a transport switches to them after `bounded_after` large receives in a row (0:
@@ -345,6 +353,7 @@ cdef class RecvBuffers:
 
     def __cinit__(self):
         self.bufs = NULL
+        self.spare = NULL
 
     def __init__(self, owner, Py_ssize_t size, uint32_t hot, Py_ssize_t budget):
         if self.bufs != NULL:
@@ -360,6 +369,12 @@ cdef class RecvBuffers:
         if self.bufs == NULL:
             raise MemoryError()
         memset(self.bufs, 0, self.entries * sizeof(PyObject *))
+        self.spare = <uint16_t *>PyMem_Malloc(self.entries * sizeof(uint16_t))
+        if self.spare == NULL:
+            raise MemoryError()
+        self.nspare = 0
+        self.inring = 0
+        self.limit = self.entries
         self.provided = 0
         self.step = max(1, min(hot, self.entries))
         self.budget = budget
@@ -378,9 +393,22 @@ cdef class RecvBuffers:
                 Py_XDECREF(self.bufs[i])
             PyMem_Free(self.bufs)
             self.bufs = NULL
+        PyMem_Free(self.spare)
+        self.spare = NULL
 
     cdef inline void recycle(self, uint16_t bid) noexcept:
+        """Buffer `bid` is ours again (its CQE was taken): back into the ring, or onto the
+        spare stack if the ring holds `limit` already."""
+        self.inring -= 1
+        if self.inring >= self.limit:
+            self.spare[self.nspare] = bid
+            self.nspare += 1
+        else:
+            self.publish(bid)
+
+    cdef inline void publish(self, uint16_t bid) noexcept:
         """Publish buffer `bid` (whatever object its slot holds now) at the tail."""
+        self.inring += 1
         cdef uint8_t *slot = self.ring_mem + ((self.tail & self.mask) << 4)
         (<uint64_t *>slot)[0] = <uint64_t>PyBytes_AS_STRING(<object>self.bufs[bid])
         (<uint32_t *>(slot + 8))[0] = <uint32_t>self.size
@@ -397,6 +425,14 @@ cdef class RecvBuffers:
         cdef uint32_t n = min(self.step, self.entries - self.provided)
         cdef uint32_t i
         cdef object b
+        if self.nspare:
+            # Buffers held back by the limit come first: the ring asked for more.
+            n = min(self.step, self.nspare)
+            for i in range(n):
+                self.nspare -= 1
+                self.publish(self.spare[self.nspare])
+            self.limit = max(self.limit, self.inring)
+            return n
         if self.provided >= receivers and self.provided and self.seen_count and \
                 self.provided * (self.seen_bytes // self.seen_count) >= <uint64_t>self.budget:
             return 0
@@ -404,9 +440,18 @@ cdef class RecvBuffers:
             b = PyBytes_FromStringAndSize(NULL, self.size)
             Py_INCREF(b)             # the slot's reference
             self.bufs[self.provided] = <PyObject *>b
-            self.recycle(<uint16_t>self.provided)
+            self.publish(<uint16_t>self.provided)
             self.provided += 1
+        self.limit = max(self.limit, self.inring)
         return n
+
+    cpdef set_limit(self, uint32_t limit):
+        """Keep at most `limit` buffers in the ring from now on (spares are published up to
+        it at once; a ring over it shrinks as the kernel fills buffers)."""
+        self.limit = max(1, min(limit, self.entries))
+        while self.nspare and self.inring < self.limit:
+            self.nspare -= 1
+            self.publish(self.spare[self.nspare])
 
     cpdef bytes take(self, int res, uint32_t flags):
         """The data a CQE delivered as bytes; its buffer is handed back at once."""

@@ -37,7 +37,8 @@ class RecvPool:
 
     def outstanding(self) -> int:
         """Buffers the kernel has filled that were not handed back yet (0 when idle)."""
-        return self.fast.provided - ((self.fast.tail - self.buffers.head) & 0xFFFF)
+        fast = self.fast
+        return fast.provided - ((fast.tail - self.buffers.head) & 0xFFFF) - fast.nspare
 
     def close(self) -> None:
         self.buffers.close()
@@ -209,6 +210,14 @@ class RingSocketTransport(_SocketTransport):
         self._recv_bounded = bounded
         self._loop._remove_reader(self._sock_fd)
         self._add_reader(self._sock_fd, None)
+        if bounded:
+            # Bounded receives take at most per_enter buffers a wait: the ring need hold no
+            # more than that (twice, for slack) and a couple per multishot reader, so the
+            # buffers the kernel fills are ones handed back lately, still in cache. ENOBUFS
+            # raises the limit again where that was too few.
+            buffers = self._recv_buffers
+            multishot = sum(1 for t in self._loop._ring_readers.values() if not t._recv_bounded)
+            buffers.set_limit(2 * (buffers.per_enter + multishot))
 
     def _rearm(self, op: Any) -> None:
         if self._recv_op is op:
