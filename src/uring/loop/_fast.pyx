@@ -301,6 +301,26 @@ cdef int POLL_END = 0x2000 | 0x10 | 0x8    # POLLRDHUP | POLLHUP | POLLERR
 cdef int ENOBUFS_RES = -ENOBUFS
 
 
+cdef class Receiver:
+    """The read side of one RingSocketTransport, kept where the compiled receive paths read
+    it on every CQE: which reader is armed on the ring and, in bounded mode, the one-shot
+    receive and the transport's place in line. Ops of the reader carry it as context."""
+    cdef readonly object transport
+    cdef public object op        # the armed reader: multishot recv, or multishot poll when bounded
+    cdef public object once      # bounded: the one-shot receive, one Op queued again each time
+    cdef public object buffers   # the loop's RecvBuffers (kept: CQEs can land after connection_lost)
+    cdef public object held      # data received but not delivered yet (b"" is EOF), in order
+    cdef public bint bounded     # the next reader armed is a poll with one-shot receives
+    cdef public bint queued      # in line for a one-shot receive
+    cdef public bint at_end      # a poll saw EOF or an error: receive until it comes
+    cdef public Py_ssize_t streak  # large (multishot) or small (bounded) receives in a row
+    cdef public int fd
+
+    def __init__(self, transport):
+        self.transport = transport
+        self.fd = -1
+
+
 cdef class RecvBuffers:
     """The memory behind the loop's provided-buffer ring (registered by
     uring.bufring.BufferRing with own_buffers=False): each buffer is the storage of a
@@ -473,12 +493,12 @@ cdef class RecvBuffers:
     cpdef drop(self, uint32_t flags):
         self.recycle(<uint16_t>(flags >> 16))
 
-    cpdef queue(self, transport):
+    cpdef queue(self, Receiver rx):
         """Put a readable transport in line for a one-shot receive (once, however often
         its poll fires before that)."""
-        if not transport._recv_queued:
-            transport._recv_queued = True
-            self.ready.append(transport)
+        if not rx.queued:
+            rx.queued = True
+            self.ready.append(rx)
 
     cpdef Py_ssize_t issue(self, ring) except -1:
         """Before a wait: queue one-shot receives (MSG_DONTWAIT, into this ring's buffers)
@@ -487,28 +507,28 @@ cdef class RecvBuffers:
         cdef object ready = self.ready
         cdef Py_ssize_t issued = 0
         cdef list busy = None
+        cdef Receiver rx
         while ready and issued < self.per_enter:
-            transport = ready.popleft()
-            transport._recv_queued = False
-            if transport._recv_op is None or transport._conn_lost or not transport._recv_bounded:
+            rx = <Receiver>ready.popleft()
+            rx.queued = False
+            if rx.op is None or not rx.bounded or rx.transport._conn_lost:
                 continue        # paused, closed or back on a multishot recv since it was queued
-            once = transport._recv_once
+            once = rx.once
             if once is None:
-                transport._recv_once = ring.recv_select(
-                    transport._sock_fd, self.size, MSG_DONTWAIT, buf_group=self.owner,
-                    callback=on_recv_once, context=transport)
+                rx.once = ring.recv_select(rx.fd, self.size, MSG_DONTWAIT, buf_group=self.owner,
+                                           callback=on_recv_once, context=rx)
             elif once.done:
                 once.callback = on_recv_once    # the ring lets go of it at each final CQE
                 ring.requeue(once)
             else:
                 if busy is None:
                     busy = []
-                busy.append(transport)
+                busy.append(rx)
                 continue
             issued += 1
         if busy is not None:
-            for transport in busy:
-                self.queue(transport)
+            for rx in busy:
+                self.queue(rx)
         return len(ready)
 
     @property
@@ -528,50 +548,51 @@ cdef class RecvBuffers:
 
 
 def on_recv(op, int res, uint32_t flags):
-    """CQE callback of a transport's multishot recv (op.context is the transport). The
+    """CQE callback of a transport's multishot recv (op.context is its Receiver). The
     common case (data for a reading transport with a plain Protocol) is handled here; the
     rest (pause, EOF, errors, re-arm, BufferedProtocol) goes to the transport's Python code."""
-    transport = op.context
-    if res > 0 and op is transport._recv_op and not transport._conn_lost and not transport._held:
+    cdef Receiver rx = <Receiver>op.context
+    cdef RecvBuffers buffers
+    transport = rx.transport
+    if res > 0 and op is rx.op and not rx.held and not transport._conn_lost:
         protocol = transport._protocol
         if not isinstance(protocol, _BufferedProtocol):
-            data = (<RecvBuffers>transport._recv_buffers).take(res, flags)
+            buffers = <RecvBuffers>rx.buffers
+            data = buffers.take(res, flags)
             try:
                 protocol.data_received(data)
             except (SystemExit, KeyboardInterrupt):
                 raise
             except BaseException as exc:
                 transport._fatal_error(exc, 'Fatal error: protocol.data_received() call failed.')
-            if not (flags & F_MORE) and op is transport._recv_op:
+            if not (flags & F_MORE) and op is rx.op:
                 transport._rearm(op)
-            elif res >= (<RecvBuffers>transport._recv_buffers).swap_min:
-                _count_large(transport, <RecvBuffers>transport._recv_buffers, op)
-            elif transport._recv_streak:
-                transport._recv_streak = 0
+            elif res >= buffers.swap_min:
+                _count_large(rx, buffers, op)
+            else:
+                rx.streak = 0
             return
-    elif res == ENOBUFS_RES and op is transport._recv_op and not transport._conn_lost \
-            and not transport._held:
+    elif res == ENOBUFS_RES and op is rx.op and not rx.held and not transport._conn_lost:
         # Every published buffer was in use for an instant (or the read-ahead budget is
         # spent: then this is back-pressure): frequent at 100 connections, so the re-arm
         # is done here rather than through the transport's Python path.
-        (<RecvBuffers>transport._recv_buffers).grow(len(transport._loop._ring_readers))
-        transport._loop._arm_ring_reader(transport._sock_fd, transport)
+        (<RecvBuffers>rx.buffers).grow(len(transport._loop._ring_readers))
+        transport._loop._arm_ring_reader(rx.fd, transport)
         return
     transport._on_recv(op, res, flags)
 
 
-cdef int _count_large(transport, RecvBuffers buffers, op) except -1:
+cdef int _count_large(Receiver rx, RecvBuffers buffers, op) except -1:
     """A large receive on a multishot recv: after `bounded_after` in a row, while the loop
-    reads more connections than one wait lets receive, the transport switches to bounded
+    reads more connections than two waits let receive, the transport switches to bounded
     receives (RecvBuffers.issue), whose data is still in cache when it is sent on. With
     fewer connections one wait lands little anyway, and a lone bulk transfer is faster
     drained by the kernel in one go than a buffer per iteration."""
-    cdef Py_ssize_t streak = transport._recv_streak + 1
-    if streak >= buffers.bounded_after and op is transport._recv_op and not transport._conn_lost \
-            and len(transport._loop._ring_readers) > buffers.per_enter:
-        transport._switch_receives(True)
-    else:
-        transport._recv_streak = streak
+    rx.streak += 1
+    if rx.streak >= buffers.bounded_after and op is rx.op:
+        transport = rx.transport
+        if not transport._conn_lost and len(transport._loop._ring_readers) > 2 * buffers.per_enter:
+            transport._switch_receives(True)
     return 0
 
 
@@ -580,33 +601,33 @@ cdef int _count_large(transport, RecvBuffers buffers, op) except -1:
 # pass runs 20 items), megabytes that leave the CPU caches before their replies copy them
 # out again. In bounded mode a multishot POLL only says a connection is readable, and
 # before each wait at most `per_enter` one-shot receives (MSG_DONTWAIT, same buffer ring)
-# go in; they complete inline in that enter and their data is sent on while still hot
-# (docs/loop.md: the C server, the same way, spent 8-20% less CPU per request).
+# go in; they complete inline in that enter and their data is sent on while still hot.
 
 def on_poll(op, int res, uint32_t flags):
-    """CQE callback of a bounded transport's multishot poll (op.context is the transport)."""
-    transport = op.context
-    if op is not transport._recv_op:
+    """CQE callback of a bounded transport's multishot poll (op.context is its Receiver)."""
+    cdef Receiver rx = <Receiver>op.context
+    if op is not rx.op:
         return              # cancelled (pause, close, a switch of mode) since it fired
     if res > 0 and flags & F_MORE:
         if res & POLL_END:
             # EOF or an error is pending: a receive that returns less than a buffer has
             # not drained the socket then, and no new wake-up will say so.
-            transport._recv_at_end = True
-        (<RecvBuffers>transport._recv_buffers).queue(transport)
+            rx.at_end = True
+        (<RecvBuffers>rx.buffers).queue(rx)
         return
-    transport._poll_ended(op, res)
+    rx.transport._poll_ended(op, res)
 
 
 def on_recv_once(op, int res, uint32_t flags):
     """CQE callback of a bounded transport's one-shot receive: data for a reading transport
     with a plain Protocol is delivered here; the rest goes to its Python code."""
-    transport = op.context
+    cdef Receiver rx = <Receiver>op.context
     cdef RecvBuffers buffers
-    if res > 0 and transport._recv_op is not None and not transport._conn_lost and not transport._held:
+    transport = rx.transport
+    if res > 0 and rx.op is not None and not rx.held and not transport._conn_lost:
         protocol = transport._protocol
         if not isinstance(protocol, _BufferedProtocol):
-            buffers = <RecvBuffers>transport._recv_buffers
+            buffers = <RecvBuffers>rx.buffers
             data = buffers.take(res, flags)
             try:
                 protocol.data_received(data)
@@ -614,29 +635,20 @@ def on_recv_once(op, int res, uint32_t flags):
                 raise
             except BaseException as exc:
                 transport._fatal_error(exc, 'Fatal error: protocol.data_received() call failed.')
-            if transport._recv_op is None:
+            if rx.op is None:
                 return
-            if res >= buffers.size or transport._recv_at_end:
-                buffers.queue(transport)        # more may be waiting, or EOF still to read
+            if res >= buffers.size or rx.at_end:
+                buffers.queue(rx)        # more may be waiting, or EOF still to read
             if res >= buffers.swap_min:
-                if transport._recv_streak:
-                    transport._recv_streak = 0
+                rx.streak = 0
             else:
-                _count_small(transport, buffers)
+                rx.streak += 1
+                if buffers.bounded_after and rx.streak >= buffers.bounded_after:
+                    # Small receives now: back to a multishot recv, one CQE per arrival
+                    # with no poll and no receive to queue.
+                    transport._switch_receives(False)
             return
     transport._on_recv_once(op, res, flags)
-
-
-cdef int _count_small(transport, RecvBuffers buffers) except -1:
-    """A small receive in bounded mode: after `bounded_after` in a row (and unless bounded
-    mode is the loop's rule) the transport goes back to a multishot recv, one CQE per
-    arrival with no poll and no receive to queue."""
-    cdef Py_ssize_t streak = transport._recv_streak + 1
-    if buffers.bounded_after and streak >= buffers.bounded_after:
-        transport._switch_receives(False)
-    else:
-        transport._recv_streak = streak
-    return 0
 
 
 cdef object _stdlib_write = None

@@ -65,22 +65,25 @@ class EventLoop(_UnixLoop):
 
     def _arm_ring_reader(self, fd: int, transport: RingSocketTransport) -> None:
         ring = self._selector.ring
-        buffers = transport._recv_buffers = self._recv_buffers
+        rx = transport._rx
+        buffers = rx.buffers = self._recv_buffers
+        rx.fd = fd
         if not buffers.bounded_after:
-            transport._recv_bounded = True
-        if transport._recv_bounded:
-            transport._recv_op = ring.queue(ops.poll_multishot(fd, _POLL_READABLE),
-                                            callback=_fast.on_poll, context=transport)
+            rx.bounded = True
+        if rx.bounded:
+            rx.op = ring.queue(ops.poll_multishot(fd, _POLL_READABLE), callback=_fast.on_poll,
+                               context=rx)
         else:
-            transport._recv_op = ring.recv_multishot(fd, buf_group=self._recv_pool.bgid,
-                                                     callback=_fast.on_recv, context=transport)
+            rx.op = ring.recv_multishot(fd, buf_group=self._recv_pool.bgid, callback=_fast.on_recv,
+                                        context=rx)
         self._ring_readers[fd] = transport
 
     def _remove_reader(self, fd: Any) -> bool:
         transport = self._ring_readers.pop(fd, None) if isinstance(fd, int) else None
         if transport is None:
             return super()._remove_reader(fd)
-        op, transport._recv_op = transport._recv_op, None
+        rx = transport._rx
+        op, rx.op = rx.op, None
         if op is not None and not op.done and not self.is_closed():
             self._cancel_now(op)
         return True
@@ -162,10 +165,11 @@ class EventLoop(_UnixLoop):
             # transports let go of their ops (Op is not tracked by the garbage collector:
             # a transport -> op -> transport cycle would never be freed, nor its socket).
             for transport in self._ring_readers.values():
-                op, transport._recv_op = transport._recv_op, None
+                rx = transport._rx
+                op, rx.op = rx.op, None
                 if op is not None:
-                    op.callback = _drop_poll if transport._recv_bounded else _drop_recv
-                once, transport._recv_once = transport._recv_once, None
+                    op.callback = _drop_poll if rx.bounded else _drop_recv
+                once, rx.once = rx.once, None
                 if once is not None and not once.done:
                     once.callback = _drop_recv
             self._ring_readers.clear()
@@ -247,7 +251,7 @@ class EventLoop(_UnixLoop):
 
 def _drop_recv(op: Any, res: int, flags: int) -> None:
     if res > 0:
-        op.context._recv_buffers.drop(flags)
+        op.context.buffers.drop(flags)
 
 
 def _drop_poll(op: Any, res: int, flags: int) -> None:

@@ -55,42 +55,26 @@ class RingSocketTransport(_SocketTransport):
     multishot recv, or in bounded mode a multishot poll whose firings put the transport in
     line for one-shot receives (`RecvBuffers.issue`)."""
 
-    _recv_op: Any = None        # the armed reader: multishot recv, or poll in bounded mode
-    _recv_bounded = False       # the next reader armed is a poll with one-shot receives
-    _recv_queued = False        # in line for a one-shot receive
-    _recv_once: Any = None      # the one-shot receive (one Op, queued again each time)
-    _recv_streak = 0            # large (multishot) or small (bounded) receives in a row
-    _recv_at_end = False        # a poll saw EOF or an error: receive until it comes
-    _recv_buffers: Any = None   # the loop's pool, kept: CQEs can land after connection_lost
     write = _fast.stream_write
     is_closing = _fast.transport_is_closing
-    _held: list | None = None   # data received but not yet delivered (b"" is EOF), in order
     _flush_pending = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # Instance attributes, not class defaults: the compiled receive paths read them on
-        # every receive, and a miss in the instance dict costs a second lookup.
-        self._recv_op = None
-        self._recv_buffers = None
-        self._held = None
-        self._flush_pending = False
-        self._recv_bounded = False
-        self._recv_queued = False
-        self._recv_once = None
-        self._recv_streak = 0
-        self._recv_at_end = False
+        # The read side's state lives in a compiled object: the receive paths read it on
+        # every CQE (see _fast.Receiver).
+        self._rx = _fast.Receiver(self)
         super().__init__(*args, **kwargs)
 
     def _call_connection_lost(self, exc: BaseException | None) -> None:
         # The one-shot receive's Op refers back to us through its context, and Ops are not
         # tracked by the garbage collector: let go of it (the ring keeps it while in flight).
-        self._recv_once = None
+        self._rx.once = None
         super()._call_connection_lost(exc)
 
     def _add_reader(self, fd: int, callback: Any, *args: Any) -> None:
-        if not self.is_reading() or self._recv_op is not None:
+        if not self.is_reading() or self._rx.op is not None:
             return
-        if self._held:
+        if self._rx.held:
             # Deliver what arrived during the pause from a callback of its own, as new data
             # would come: resume_reading()'s caller is not ready for data_received yet
             # (StreamReader resumes before it creates the future the data wakes).
@@ -105,31 +89,31 @@ class RingSocketTransport(_SocketTransport):
 
     def _flush_held(self) -> None:
         self._flush_pending = False
-        while self._held and self.is_reading() and not self._conn_lost:
-            data = self._held.pop(0)
+        while self._rx.held and self.is_reading() and not self._conn_lost:
+            data = self._rx.held.pop(0)
             if not data:
                 self._read_ready__on_eof()
                 return
             self._deliver(data)
-        if not self._held:
+        if not self._rx.held:
             self._add_reader(self._sock_fd, None)
 
     def _hold(self, data: bytes) -> None:
-        if self._held is None:
-            self._held = []
-        self._held.append(data)
+        if self._rx.held is None:
+            self._rx.held = []
+        self._rx.held.append(data)
         if self.is_reading():
             self._schedule_flush()
 
     def _on_recv(self, op: Any, res: int, flags: int) -> None:
         """CQE of a multishot recv (called from inside the loop's wait) for the cases the
         compiled dispatch leaves to Python: pause, held data, EOF, errors, re-arming."""
-        current = op is self._recv_op
+        current = op is self._rx.op
         if res > 0:
-            data = self._recv_buffers.take(res, flags)   # the loop may be gone: not the pool
+            data = self._rx.buffers.take(res, flags)   # the loop may be gone: not the pool
             if self._conn_lost:
                 return
-            if current and not self._held and self.is_reading():
+            if current and not self._rx.held and self.is_reading():
                 self._deliver(data)
             else:
                 # Landed after pause_reading() cancelled the receive, or behind held data.
@@ -139,18 +123,18 @@ class RingSocketTransport(_SocketTransport):
             return
         if not current:
             return
-        self._recv_op = None
+        self._rx.op = None
         self._loop._ring_readers.pop(self._sock_fd, None)
         if res == 0:
             if self._conn_lost:
                 return
-            if self._held:
+            if self._rx.held:
                 self._hold(b"")
             else:
                 self._read_ready__on_eof()
         elif res == _ENOBUFS:
             # Every published buffer was in use for an instant: publish more, ask again.
-            self._recv_buffers.grow(len(self._loop._ring_readers))
+            self._rx.buffers.grow(len(self._loop._ring_readers))
             self._rearm(op)
         elif res != _ECANCELED:
             exc = OSError(-res, os.strerror(-res))   # the errno's subclass (ConnectionResetError...)
@@ -159,22 +143,22 @@ class RingSocketTransport(_SocketTransport):
     def _on_recv_once(self, op: Any, res: int, flags: int) -> None:
         """CQE of a one-shot receive in bounded mode, for what `_fast.on_recv_once` leaves
         to Python: pause, held data, BufferedProtocol, EOF, errors."""
-        armed = self._recv_op is not None
+        armed = self._rx.op is not None
         if res > 0:
-            data = self._recv_buffers.take(res, flags)
+            data = self._rx.buffers.take(res, flags)
             if self._conn_lost:
                 return
-            if armed and not self._held and self.is_reading():
+            if armed and not self._rx.held and self.is_reading():
                 self._deliver(data)
             else:
                 self._hold(data)   # landed behind held data, or after a pause
-            if (res >= self._recv_buffers.size or self._recv_at_end) and self._recv_op is not None:
-                self._recv_buffers.queue(self)
+            if (res >= self._rx.buffers.size or self._rx.at_end) and self._rx.op is not None:
+                self._rx.buffers.queue(self._rx)
             return
         if res == _ENOBUFS:
-            self._recv_buffers.grow(self._recv_buffers.per_enter)
+            self._rx.buffers.grow(self._rx.buffers.per_enter)
             if armed:
-                self._recv_buffers.queue(self)
+                self._rx.buffers.queue(self._rx)
             return
         if not armed or self._conn_lost or res in (_EAGAIN, _ECANCELED):
             # Paused or closed since it went in: EOF and errors come again to the next
@@ -182,7 +166,7 @@ class RingSocketTransport(_SocketTransport):
             return
         self._loop._remove_reader(self._sock_fd)
         if res == 0:
-            if self._held:
+            if self._rx.held:
                 self._hold(b"")
             else:
                 self._read_ready__on_eof()
@@ -192,7 +176,7 @@ class RingSocketTransport(_SocketTransport):
     def _poll_ended(self, op: Any, res: int) -> None:
         """The final CQE of a bounded transport's multishot poll (it fired without F_MORE,
         or failed): one more receive for what it saw, and a new poll."""
-        self._recv_op = None
+        self._rx.op = None
         self._loop._ring_readers.pop(self._sock_fd, None)
         if res == _ECANCELED or self._conn_lost:
             return
@@ -200,14 +184,14 @@ class RingSocketTransport(_SocketTransport):
             self._fatal_error(OSError(-res, os.strerror(-res)), "Fatal read error on socket transport")
             return
         self._add_reader(self._sock_fd, None)
-        if self._recv_op is not None:
-            self._recv_buffers.queue(self)
+        if self._rx.op is not None:
+            self._rx.buffers.queue(self._rx)
 
     def _switch_receives(self, bounded: bool) -> None:
         """Re-arm the reader in the other mode. Data the old one delivers after its cancel
         is held and flushed ahead of anything the new one receives."""
-        self._recv_streak = 0
-        self._recv_bounded = bounded
+        self._rx.streak = 0
+        self._rx.bounded = bounded
         self._loop._remove_reader(self._sock_fd)
         self._add_reader(self._sock_fd, None)
         if bounded:
@@ -215,13 +199,13 @@ class RingSocketTransport(_SocketTransport):
             # more than that (twice, for slack) and a couple per multishot reader, so the
             # buffers the kernel fills are ones handed back lately, still in cache. ENOBUFS
             # raises the limit again where that was too few.
-            buffers = self._recv_buffers
-            multishot = sum(1 for t in self._loop._ring_readers.values() if not t._recv_bounded)
+            buffers = self._rx.buffers
+            multishot = sum(1 for t in self._loop._ring_readers.values() if not t._rx.bounded)
             buffers.set_limit(2 * (buffers.per_enter + multishot))
 
     def _rearm(self, op: Any) -> None:
-        if self._recv_op is op:
-            self._recv_op = None
+        if self._rx.op is op:
+            self._rx.op = None
             self._loop._ring_readers.pop(self._sock_fd, None)
         if not self._conn_lost:
             self._add_reader(self._sock_fd, None)
