@@ -412,3 +412,89 @@ def test_sendfile_after_a_write_waits_for_it(any_loop, tmp_path):
         return got
 
     assert any_loop.run_until_complete(main()) == b"head" + b"F" * 300_000 + b"tail"
+
+
+def test_large_messages_switch_to_bounded_receives_and_back(fd_guard):
+    """Past 2 x per_enter connections, a transport that makes `bounded_after` large
+    receives in a row moves to a poll and one-shot receives, and the buffer ring shrinks;
+    small receives bring it back to a multishot recv. Every byte arrives, in order."""
+    from uring.loop import EventLoop
+    loop = EventLoop()
+    loop._recv_per_enter = 2
+    loop._recv_bounded_after = 3
+    conns = 6
+    seen = {}
+
+    class Watch(Echo):
+        def data_received(self, data):
+            seen.setdefault(self, set()).add(self.transport._rx.bounded)
+            super().data_received(data)
+
+    async def exchange(r, w, payload):
+        w.write(payload)
+        return await r.readexactly(len(payload))
+
+    async def main():
+        server, port = await _echo_server(loop, Watch)
+        pairs = [await asyncio.open_connection("127.0.0.1", port) for _ in range(conns)]
+        big = [os.urandom(64 << 10) for _ in range(8)]
+        for payload in big:
+            got = await asyncio.gather(*(exchange(r, w, payload) for r, w in pairs))
+            assert got == [payload] * conns
+        bounded = [t._rx.bounded for t in loop._ring_readers.values()]
+        limit = loop._recv_buffers.limit
+        for i in range(6):
+            got = await asyncio.gather(*(exchange(r, w, b"s%d" % i) for r, w in pairs))
+            assert got == [b"s%d" % i] * conns
+        after = [t._rx.bounded for t in loop._ring_readers.values()]
+        for r, w in pairs:
+            w.close()
+            await w.wait_closed()
+        server.close()
+        await server.wait_closed()
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert loop._recv_pool.outstanding() == 0   # spares are counted as handed back
+        return bounded, limit, after
+
+    try:
+        bounded, limit, after = loop.run_until_complete(main())
+    finally:
+        loop.close()
+    # Both ends of every connection moved large messages (the client's replies too).
+    assert len(bounded) == 2 * conns and all(bounded)
+    assert all(modes == {False, True} for modes in seen.values())
+    assert limit == 2 * 2          # 2 x per_enter, no multishot reader left
+    assert not any(after)
+
+
+def test_bounded_receive_sees_eof_that_came_with_data(any_loop):
+    """Data and FIN in one wake-up: the poll fires once, and the receive that drains the data
+    returns less than a buffer; EOF must still be read (the poll's RDHUP says it is there)."""
+    events = []
+
+    class Record(asyncio.Protocol):
+        def data_received(self, data):
+            events.append(bytes(data))
+
+        def eof_received(self):
+            events.append(None)
+
+        def connection_lost(self, exc):
+            done.set_result(exc)
+
+    async def main():
+        nonlocal done
+        done = any_loop.create_future()
+        server = await any_loop.create_server(Record, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)) as c:
+            c.sendall(b"last words")
+            c.shutdown(socket.SHUT_WR)
+            assert await asyncio.wait_for(done, 5) is None
+        server.close()
+        await server.wait_closed()
+
+    done = None
+    any_loop.run_until_complete(main())
+    assert b"".join(e for e in events if e) == b"last words" and events[-1] is None

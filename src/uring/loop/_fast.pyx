@@ -401,7 +401,7 @@ cdef class RecvBuffers:
         self.seen_bytes = 0
         self.seen_count = 0
         self.ready = _deque()
-        self.per_enter = 8
+        self.per_enter = 4
         self.bounded_after = 16
         owner.contents = self
         self.grow()

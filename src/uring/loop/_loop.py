@@ -188,7 +188,7 @@ class EventLoop(_UnixLoop):
     _recv_pool_hot = 16
     # Bounded receives (RecvBuffers.issue): at most this many one-shot receives per wait,
     # for transports that made this many large receives in a row (0: every transport).
-    _recv_per_enter = 8
+    _recv_per_enter = 4
     _recv_bounded_after = 16
 
     # Compiled hot paths (uring/loop/_fast.pyx); debug mode runs asyncio's own code.
