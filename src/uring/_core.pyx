@@ -526,7 +526,10 @@ cdef class Op:
     # to be queued again by Ring.requeue.
     cdef readonly int32_t fd
     cdef uint32_t length
-    cdef int32_t buf_index   # public as .buf_index (READ_FIXED/WRITE_FIXED only)
+    cdef int32_t buf_index   # public as .buf_index (READ_FIXED/WRITE_FIXED only); RECV: buffer group
+    cdef uint32_t msg_flags  # a buffer-group RECV's MSG_* flags and ioprio, for requeue()
+    cdef uint16_t recv_ioprio
+    cdef bint group_recv     # queued by recv_select/recv_multishot's fast path: requeue() may repeat it
     cdef int32_t buf_table   # registered buffers when a fixed op was queued (-1: unknown)
     cdef readonly tuple filenames   # the path op's paths (None for other ops)
     # The second 16 bytes of a CQE32 completion (uring_cmd results), latest CQE's.
@@ -1329,6 +1332,22 @@ cdef class RingCore:
             sqe.flags = op.sqe_flags
             sqe.user_data = op.user_data
             return op
+        if op.group_recv:
+            # A receive into the kernel's pick from a buffer group (recv_select, recv_multishot):
+            # the same SQE again, nothing to pin.
+            sqe = self._next_sqe()
+            op._more = None
+            op.state = ST_IN_FLIGHT
+            op._res = 0
+            op._flags = 0
+            self._enlist(op, OP_RECV, sqe)
+            _fill_rw(sqe, OP_RECV, op.fd, 0, op.length, 0)
+            sqe.flags = op.sqe_flags
+            sqe.ioprio = op.recv_ioprio
+            sqe.op_flags = op.msg_flags
+            sqe.buf_index = <uint16_t>op.buf_index
+            sqe.user_data = op.user_data
+            return op
         if op._buffer is None or not (op.opcode == OP_READ or op.opcode == OP_WRITE or
                                       op.opcode == OP_READ_FIXED or op.opcode == OP_WRITE_FIXED):
             raise ValueError("only ops from ring.nop/read/write/read_fixed/write_fixed can be queued again")
@@ -1361,7 +1380,8 @@ cdef class RingCore:
     def requeue(self, Op op not None, offset=0):
         """Queue a completed fast-path read/write (read, write, read_fixed, write_fixed) again
         with the same fd, buffer, length, flags and callback at `offset`, reusing the Op
-        object: a loop that keeps a fixed set of buffers in flight skips building a new op."""
+        object: a loop that keeps a fixed set of buffers in flight skips building a new op.
+        A recv_select or recv_multishot op goes in again as it was (offset unused)."""
         self._check()
         return self._rearm(op, offset)
 
@@ -1487,6 +1507,20 @@ cdef class RingCore:
         if common:
             return self._slow("recv_multishot", (fd, flags), {"buf_group": buf_group}, common, sqe_flags,
                               callback, context)
+        return self._recv_from_group(fd, 0, flags, buf_group, RECV_MULTISHOT, sqe_flags, callback, context)
+
+    def recv_select(self, int fd, nbytes, flags=0, *, buf_group, uint8_t sqe_flags=0, callback=None,
+                    context=None, **common):
+        """Queue a one-shot IORING_OP_RECV into a buffer the kernel picks from group
+        `buf_group` (at most `nbytes`, 0 for the whole buffer); the CQE carries F_BUFFER."""
+        if common:
+            return self._slow("recv_select", (fd, nbytes, flags), {"buf_group": buf_group}, common,
+                              sqe_flags, callback, context)
+        return self._recv_from_group(fd, _u32(nbytes, "nbytes"), flags, buf_group, 0, sqe_flags, callback,
+                                     context)
+
+    cdef Op _recv_from_group(self, int fd, uint32_t nbytes, flags, buf_group, uint16_t ioprio,
+                             uint8_t sqe_flags, object callback, object context):
         self._check()
         self._check_opcode(OP_RECV)
         self._check_flags(sqe_flags)
@@ -1496,14 +1530,19 @@ cdef class RingCore:
             raise ValueError(f"buf_group must be a group id in [0, 65535] or a BufferRing, got {buf_group!r}")
         cdef u_sqe *sqe = self._next_sqe()
         cdef Op op = self._new_op(OP_RECV, sqe)
-        _fill_rw(sqe, OP_RECV, fd, 0, 0, 0)
+        _fill_rw(sqe, OP_RECV, fd, 0, nbytes, 0)
         sqe.flags = sqe_flags | IOSQE_BUFFER_SELECT
-        sqe.ioprio = RECV_MULTISHOT
+        sqe.ioprio = ioprio
         sqe.op_flags = msg_flags
         sqe.buf_index = <uint16_t>group
         sqe.user_data = op.user_data
         op.sqe_flags = sqe.flags
         op.fd = fd
+        op.length = nbytes
+        op.buf_index = group
+        op.msg_flags = msg_flags
+        op.recv_ioprio = ioprio
+        op.group_recv = True
         if callback is not None:
             op.callback = callback
         if context is not None:
