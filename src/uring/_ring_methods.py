@@ -923,21 +923,6 @@ class RingMethods:
         return _queue(self, _net.sendmsg_zc_fixed(fd, buffers, flags, buf_index, address=address, ancillary=ancillary, family=family),
                       sqe_flags, ioprio, personality, buf_group, file_index, context, callback)
 
-    def recv_select(self, fd: int, nbytes: int, flags: int = 0, *, buf_group: int | BufferGroup,
-            sqe_flags: int = 0, ioprio: int | None = None, personality: int | None = None,
-            file_index: int | None = None, context: Any = None,
-            callback: Callable[[Op, int, int], Any] | None = None) -> Op:
-        """IORING_OP_RECV into a buffer the kernel picks from group `buf_group` (at most
-        `nbytes`, 0 for the whole buffer); the CQE carries F_BUFFER and the buffer id.
-
-        Queues the SQE on this ring and returns its Op (nothing is submitted yet). Keywords
-        sqe_flags, ioprio, personality, file_index, context, callback set the common SQE fields
-        (sqe_flags: IOSQE_* bits), op.context and the callback(op, res, flags) called for each
-        CQE.
-        """
-        return _queue(self, _net.recv_select(fd, nbytes, flags, buf_group=buf_group),
-                      sqe_flags, ioprio, personality, None, file_index, context, callback)
-
     def recv_zc(self, fd: int, len: int, ifq_idx: int, msg_flags: int = 0, *,
             poll_first: bool = False, sqe_flags: int = 0, ioprio: int | None = None,
             personality: int | None = None, buf_group: int | BufferRing | None = None,

@@ -130,6 +130,56 @@ def test_recv_multishot_fast_path_with_a_buffer_ring(ring):
         assert seen == [b"m%d" % i for i in range(6)] + [0]
 
 
+def test_recv_select_fast_path_and_requeue(ring):
+    """A one-shot receive into the kernel's pick from a buffer group, queued again with
+    requeue(): the same SQE each time (fd, length, MSG_* flags, group), the same Op."""
+    a, b = socket.socketpair()
+    with a, b, BufferRing(ring, bgid=5, entries=4, buf_size=64) as br:
+        op = ring.recv_select(b.fileno(), 8, socket.MSG_DONTWAIT, buf_group=br, context="c")
+        with pytest.raises(BlockingIOError):          # MSG_DONTWAIT reached the kernel
+            ring.wait_for(op, timeout=5)
+        got = []
+        a.send(b"first-part")
+        for word in (None, None, b"second"):
+            if word:
+                a.send(word)
+            assert ring.requeue(op) is op
+            ring.wait_for(op, timeout=5)
+            assert op.cqe_flags & F_BUFFER and not op.cqe_flags & F_MORE
+            bid, data = br.from_cqe(op.res, op.cqe_flags)
+            got.append(bytes(data))
+            br.recycle(bid)
+        assert got == [b"first-pa", b"rt", b"second"] and op.context == "c"   # at most nbytes
+        with pytest.raises(ValueError, match="still in flight"):
+            ring.requeue(ring.recv_select(b.fileno(), 0, buf_group=br))
+        a.close()                                      # ends the one still in flight
+        ring.submit_and_wait(1, timeout=5)
+    with pytest.raises(ValueError):
+        ring.recv_select(0, 8, buf_group=70000)
+    with pytest.raises(ValueError):
+        ring.recv_select(0, -1, buf_group=1)
+
+
+def test_requeue_repeats_a_multishot_recv(ring):
+    a, b = socket.socketpair()
+    with a, b, BufferRing(ring, bgid=6, entries=2, buf_size=16) as br:
+        seen = []
+        op = ring.recv_multishot(b.fileno(), buf_group=br, callback=lambda op, res, flags: seen.append(res))
+        a.send(b"x" * 40)                              # 2 buffers: ENOBUFS ends it
+        while not op.done:
+            ring.submit_and_wait(1, timeout=5)
+        assert seen == [16, 16, -errno.ENOBUFS]
+        br.recycle(0)
+        br.recycle(1)
+        seen.clear()
+        op.callback = lambda op, res, flags: seen.append(res)   # the final CQE dropped it
+        ring.requeue(op)
+        a.shutdown(socket.SHUT_WR)
+        while not op.done:
+            ring.submit_and_wait(1, timeout=5)
+        assert seen == [8, 0]                          # still multishot: data, then EOF
+
+
 def test_accept_fast_path_and_its_fallback(ring, listener, fds):
     port = listener.getsockname()[1]
     c1 = socket.create_connection(("127.0.0.1", port))
