@@ -610,10 +610,9 @@ def on_poll(op, int res, uint32_t flags):
         return              # cancelled (pause, close, a switch of mode) since it fired
     if res > 0 and flags & F_MORE:
         if res & POLL_END:
-            # EOF or an error is pending: a receive that returns less than a buffer has
-            # not drained the socket then, and no new wake-up will say so.
-            rx.at_end = True
-        (<RecvBuffers>rx.buffers).queue(rx)
+            rx.transport._poll_saw_end()
+        else:
+            (<RecvBuffers>rx.buffers).queue(rx)
         return
     rx.transport._poll_ended(op, res)
 
