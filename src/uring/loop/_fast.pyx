@@ -287,9 +287,28 @@ cdef extern from *:
             return NULL;
         return full;
     }
+    /* recv(2) of up to `size` bytes straight into a new bytes object (the allocator hands
+       back the chunk the last message freed: still in cache), cut to what came. Returns the
+       object, or None with *got = 0 (EOF) or -errno; NULL with an exception set. */
+    static PyObject *fast_recv_bytes(int fd, Py_ssize_t size, Py_ssize_t *got) {
+        PyObject *b = PyBytes_FromStringAndSize(NULL, size);
+        ssize_t n;
+        if (b == NULL)
+            return NULL;
+        n = recv(fd, PyBytes_AS_STRING(b), (size_t)size, MSG_DONTWAIT);
+        *got = n < 0 ? -errno : n;
+        if (n <= 0) {
+            Py_DECREF(b);
+            Py_RETURN_NONE;
+        }
+        if (n < size && _PyBytes_Resize(&b, n) < 0)
+            return NULL;
+        return b;
+    }
     """
     void fast_store_release16(uint16_t *p, uint16_t v) nogil
     object fast_swap_out(PyObject **slot, Py_ssize_t size, Py_ssize_t n)
+    object fast_recv_bytes(int fd, Py_ssize_t size, Py_ssize_t *got)
 
 from asyncio import protocols as _protocols
 
@@ -370,6 +389,7 @@ cdef class RecvBuffers:
     cdef readonly object ready
     cdef public Py_ssize_t per_enter
     cdef public Py_ssize_t bounded_after
+    cdef public bint direct      # bounded transports recv(2) when their poll fires, no ring op
 
     def __cinit__(self):
         self.bufs = NULL
@@ -402,6 +422,7 @@ cdef class RecvBuffers:
         self.seen_count = 0
         self.ready = _deque()
         self.per_enter = 4
+        self.direct = True
         self.bounded_after = 16
         owner.contents = self
         self.grow()
@@ -513,6 +534,10 @@ cdef class RecvBuffers:
             rx.queued = False
             if rx.op is None or not rx.bounded or rx.transport._conn_lost:
                 continue        # paused, closed or back on a multishot recv since it was queued
+            if self.direct:
+                _read_now(rx, self)
+                issued += 1
+                continue
             once = rx.once
             if once is None:
                 rx.once = ring.recv_select(rx.fd, self.size, MSG_DONTWAIT, buf_group=self.owner,
@@ -609,12 +634,57 @@ def on_poll(op, int res, uint32_t flags):
     if op is not rx.op:
         return              # cancelled (pause, close, a switch of mode) since it fired
     if res > 0 and flags & F_MORE:
-        if res & POLL_END:
+        if (<RecvBuffers>rx.buffers).direct:
+            if res & POLL_END:
+                rx.at_end = True
+            _read_now(rx, <RecvBuffers>rx.buffers)
+        elif res & POLL_END:
             rx.transport._poll_saw_end()
         else:
             (<RecvBuffers>rx.buffers).queue(rx)
         return
     rx.transport._poll_ended(op, res)
+
+
+cdef int _read_now(Receiver rx, RecvBuffers buffers) except -1:
+    """Direct bounded receives: the poll fired, so recv(2) now, from inside the wait, into
+    a new bytes object, and deliver it; as a readiness loop does, but with no copy out of
+    a loop-wide buffer. At most `per_enter` buffers per firing; a transport with more
+    waiting goes in line for the next iteration (no new wake-up would come for it)."""
+    cdef Py_ssize_t got, i
+    transport = rx.transport
+    for i in range(buffers.per_enter):
+        if rx.op is None or rx.held or transport._conn_lost:
+            return 0        # paused or closed by a callback since, or held data to go first
+        data = fast_recv_bytes(rx.fd, buffers.size, &got)
+        if got <= 0:
+            if got == -EAGAIN or got == -EINTR:
+                rx.at_end = False
+                return 0
+            transport._read_ended(got)
+            return 0
+        protocol = transport._protocol
+        if isinstance(protocol, _BufferedProtocol):
+            transport._deliver(data)
+        else:
+            try:
+                protocol.data_received(data)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                transport._fatal_error(exc, 'Fatal error: protocol.data_received() call failed.')
+        if got >= buffers.swap_min:
+            rx.streak = 0
+        else:
+            rx.streak += 1
+            if buffers.bounded_after and rx.streak >= buffers.bounded_after and rx.op is not None:
+                transport._switch_receives(False)
+                return 0
+        if got < buffers.size and not rx.at_end:
+            return 0        # drained: the next arrival fires the poll again
+    if rx.op is not None:
+        buffers.queue(rx)
+    return 0
 
 
 def on_recv_once(op, int res, uint32_t flags):

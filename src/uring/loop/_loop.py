@@ -56,6 +56,7 @@ class EventLoop(_UnixLoop):
                 self._recv_buffers = self._recv_pool.fast
                 self._recv_buffers.per_enter = self._recv_per_enter
                 self._recv_buffers.bounded_after = self._recv_bounded_after
+                self._recv_buffers.direct = self._recv_direct
                 self._selector.recv_buffers = self._recv_buffers
             except OSError:
                 self._recv_pool = False    # no provided-buffer rings: readiness reads
@@ -190,6 +191,7 @@ class EventLoop(_UnixLoop):
     # for transports that made this many large receives in a row (0: every transport).
     _recv_per_enter = 4
     _recv_bounded_after = 16
+    _recv_direct = True
 
     # Compiled hot paths (uring/loop/_fast.pyx); debug mode runs asyncio's own code.
     call_soon = _fast.call_soon

@@ -173,6 +173,14 @@ class RingSocketTransport(_SocketTransport):
         else:
             self._fatal_error(OSError(-res, os.strerror(-res)), "Fatal read error on socket transport")
 
+    def _read_ended(self, res: int) -> None:
+        """A direct bounded receive (`_fast._read_now`) met EOF (0) or an error (-errno)."""
+        self._loop._remove_reader(self._sock_fd)
+        if res == 0:
+            self._read_ready__on_eof()
+        else:
+            self._fatal_error(OSError(-res, os.strerror(-res)), "Fatal read error on socket transport")
+
     def _poll_saw_end(self) -> None:
         """A bounded transport's poll reported EOF or an error (RDHUP, HUP, ERR). Receive
         until it comes: a receive that returns less than a buffer has not drained the
