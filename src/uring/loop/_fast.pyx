@@ -175,7 +175,7 @@ cpdef run_once(self):
         # (op callbacks run inside it); a poll that fired leaves its fd in _fired.
         ring = selector.ring
         buffers = selector.recv_buffers
-        if buffers is not None and (<RecvBuffers>buffers).ready and (<RecvBuffers>buffers).issue(ring):
+        if buffers is not None and (<RecvBuffers>buffers).ready and (<RecvBuffers>buffers).drain():
             timeout = 0
         # uring.aio's driver on this ring: while it knows it is called from this wait (outside
         # any task), a finished op steps its task right there, with no Handle in between.
@@ -322,16 +322,15 @@ cdef int ENOBUFS_RES = -ENOBUFS
 
 cdef class Receiver:
     """The read side of one RingSocketTransport, kept where the compiled receive paths read
-    it on every CQE: which reader is armed on the ring and, in bounded mode, the one-shot
-    receive and the transport's place in line. Ops of the reader carry it as context."""
+    it on every CQE: which reader is armed on the ring and, in bounded mode, its place in
+    line. Ops of the reader carry it as context."""
     cdef readonly object transport
     cdef public object op        # the armed reader: multishot recv, or multishot poll when bounded
-    cdef public object once      # bounded: the one-shot receive, one Op queued again each time
     cdef public object buffers   # the loop's RecvBuffers (kept: CQEs can land after connection_lost)
     cdef public object held      # data received but not delivered yet (b"" is EOF), in order
-    cdef public bint bounded     # the next reader armed is a poll with one-shot receives
-    cdef public bint queued      # in line for a one-shot receive
-    cdef public bint at_end      # a poll saw EOF or an error: receive until it comes
+    cdef public bint bounded     # the next reader armed is a poll, with recv(2) when it fires
+    cdef public bint queued      # in line to receive again at the next iteration
+    cdef public bint at_end      # the poll saw EOF or an error: receive until it comes
     cdef public Py_ssize_t streak  # large (multishot) or small (bounded) receives in a row
     cdef public int fd
 
@@ -382,14 +381,14 @@ cdef class RecvBuffers:
     cdef readonly uint32_t nspare
     cdef readonly uint32_t inring
     cdef readonly uint32_t limit
-    # Bounded receives (see issue): transports a multishot poll found readable, in
-    # order, waiting for a one-shot receive; at most `per_enter` receives go in per wait,
-    # and a transport switches to them after `bounded_after` large receives in a row (0:
-    # from its first one).
+    # Bounded receives (see _read_now): transports with more data waiting than one poll
+    # firing took, in order; at most `per_enter` receives per firing and transports per
+    # iteration. A transport switches to them after `bounded_after` large receives in a
+    # row (0: from its first one).
     cdef readonly object ready
     cdef public Py_ssize_t per_enter
     cdef public Py_ssize_t bounded_after
-    cdef public bint direct      # bounded transports recv(2) when their poll fires, no ring op
+    cdef public Py_ssize_t bounded_readers   # ... while more than this many connections read
 
     def __cinit__(self):
         self.bufs = NULL
@@ -422,7 +421,7 @@ cdef class RecvBuffers:
         self.seen_count = 0
         self.ready = _deque()
         self.per_enter = 4
-        self.direct = True
+        self.bounded_readers = 8
         self.bounded_after = 16
         owner.contents = self
         self.grow()
@@ -515,45 +514,25 @@ cdef class RecvBuffers:
         self.recycle(<uint16_t>(flags >> 16))
 
     cpdef queue(self, Receiver rx):
-        """Put a readable transport in line for a one-shot receive (once, however often
-        its poll fires before that)."""
+        """Put a transport with data left in its socket in line for the next iteration
+        (once, however often it is queued before that)."""
         if not rx.queued:
             rx.queued = True
             self.ready.append(rx)
 
-    cpdef Py_ssize_t issue(self, ring) except -1:
-        """Before a wait: queue one-shot receives (MSG_DONTWAIT, into this ring's buffers)
-        for up to `per_enter` transports in line; returns how many are still in line (the
-        wait must not block on them)."""
+    cpdef Py_ssize_t drain(self) except -1:
+        """Before a wait: receive for up to `per_enter` transports in line; returns how many
+        are still in line (the wait must not block on them)."""
         cdef object ready = self.ready
-        cdef Py_ssize_t issued = 0
-        cdef list busy = None
+        cdef Py_ssize_t served = 0
         cdef Receiver rx
-        while ready and issued < self.per_enter:
+        while ready and served < self.per_enter:
             rx = <Receiver>ready.popleft()
             rx.queued = False
             if rx.op is None or not rx.bounded or rx.transport._conn_lost:
                 continue        # paused, closed or back on a multishot recv since it was queued
-            if self.direct:
-                _read_now(rx, self)
-                issued += 1
-                continue
-            once = rx.once
-            if once is None:
-                rx.once = ring.recv_select(rx.fd, self.size, MSG_DONTWAIT, buf_group=self.owner,
-                                           callback=on_recv_once, context=rx)
-            elif once.done:
-                once.callback = on_recv_once    # the ring lets go of it at each final CQE
-                ring.requeue(once)
-            else:
-                if busy is None:
-                    busy = []
-                busy.append(rx)
-                continue
-            issued += 1
-        if busy is not None:
-            for rx in busy:
-                self.queue(rx)
+            _read_now(rx, self)
+            served += 1
         return len(ready)
 
     @property
@@ -610,13 +589,13 @@ def on_recv(op, int res, uint32_t flags):
 cdef int _count_large(Receiver rx, RecvBuffers buffers, op) except -1:
     """A large receive on a multishot recv: after `bounded_after` in a row, while the loop
     reads more connections than two waits let receive, the transport switches to bounded
-    receives (RecvBuffers.issue), whose data is still in cache when it is sent on. With
+    receives (_read_now), whose data is still in cache when it is sent on. With
     fewer connections one wait lands little anyway, and a lone bulk transfer is faster
     drained by the kernel in one go than a buffer per iteration."""
     rx.streak += 1
     if rx.streak >= buffers.bounded_after and op is rx.op:
         transport = rx.transport
-        if not transport._conn_lost and len(transport._loop._ring_readers) > 2 * buffers.per_enter:
+        if not transport._conn_lost and len(transport._loop._ring_readers) > buffers.bounded_readers:
             transport._switch_receives(True)
     return 0
 
@@ -624,9 +603,12 @@ cdef int _count_large(Receiver rx, RecvBuffers buffers, op) except -1:
 # Bounded receives. A multishot recv has the kernel copy every arrival into a buffer as it
 # lands: at 100 connections of 64 KiB messages one wait lands 20-40 of them (a task-work
 # pass runs 20 items), megabytes that leave the CPU caches before their replies copy them
-# out again. In bounded mode a multishot POLL only says a connection is readable, and
-# before each wait at most `per_enter` one-shot receives (MSG_DONTWAIT, same buffer ring)
-# go in; they complete inline in that enter and their data is sent on while still hot.
+# out again. In bounded mode a multishot POLL only says a connection is readable, and its
+# CQE's callback receives with recv(2) right there, into a new bytes object (the chunk the
+# last message freed, still in cache), and delivers: data lands only when the loop is
+# about to use it, as on a readiness loop, minus the readiness loop's copy out of its
+# buffer. One-shot ring receives issued before each wait (at most 4) were tried the same
+# way: 0.81x this (docs/loop.md).
 
 def on_poll(op, int res, uint32_t flags):
     """CQE callback of a bounded transport's multishot poll (op.context is its Receiver)."""
@@ -634,14 +616,11 @@ def on_poll(op, int res, uint32_t flags):
     if op is not rx.op:
         return              # cancelled (pause, close, a switch of mode) since it fired
     if res > 0 and flags & F_MORE:
-        if (<RecvBuffers>rx.buffers).direct:
-            if res & POLL_END:
-                rx.at_end = True
-            _read_now(rx, <RecvBuffers>rx.buffers)
-        elif res & POLL_END:
-            rx.transport._poll_saw_end()
-        else:
-            (<RecvBuffers>rx.buffers).queue(rx)
+        if res & POLL_END:
+            # EOF or an error is pending: a receive that returns less than a buffer has
+            # not drained the socket then, and no new wake-up will say so.
+            rx.at_end = True
+        _read_now(rx, <RecvBuffers>rx.buffers)
         return
     rx.transport._poll_ended(op, res)
 
@@ -685,39 +664,6 @@ cdef int _read_now(Receiver rx, RecvBuffers buffers) except -1:
     if rx.op is not None:
         buffers.queue(rx)
     return 0
-
-
-def on_recv_once(op, int res, uint32_t flags):
-    """CQE callback of a bounded transport's one-shot receive: data for a reading transport
-    with a plain Protocol is delivered here; the rest goes to its Python code."""
-    cdef Receiver rx = <Receiver>op.context
-    cdef RecvBuffers buffers
-    transport = rx.transport
-    if res > 0 and rx.op is not None and not rx.held and not transport._conn_lost:
-        protocol = transport._protocol
-        if not isinstance(protocol, _BufferedProtocol):
-            buffers = <RecvBuffers>rx.buffers
-            data = buffers.take(res, flags)
-            try:
-                protocol.data_received(data)
-            except (SystemExit, KeyboardInterrupt):
-                raise
-            except BaseException as exc:
-                transport._fatal_error(exc, 'Fatal error: protocol.data_received() call failed.')
-            if rx.op is None:
-                return
-            if res >= buffers.size or rx.at_end:
-                buffers.queue(rx)        # more may be waiting, or EOF still to read
-            if res >= buffers.swap_min:
-                rx.streak = 0
-            else:
-                rx.streak += 1
-                if buffers.bounded_after and rx.streak >= buffers.bounded_after:
-                    # Small receives now: back to a multishot recv, one CQE per arrival
-                    # with no poll and no receive to queue.
-                    transport._switch_receives(False)
-            return
-    transport._on_recv_once(op, res, flags)
 
 
 cdef object _stdlib_write = None

@@ -56,7 +56,7 @@ class EventLoop(_UnixLoop):
                 self._recv_buffers = self._recv_pool.fast
                 self._recv_buffers.per_enter = self._recv_per_enter
                 self._recv_buffers.bounded_after = self._recv_bounded_after
-                self._recv_buffers.direct = self._recv_direct
+                self._recv_buffers.bounded_readers = self._recv_bounded_readers
                 self._selector.recv_buffers = self._recv_buffers
             except OSError:
                 self._recv_pool = False    # no provided-buffer rings: readiness reads
@@ -170,9 +170,6 @@ class EventLoop(_UnixLoop):
                 op, rx.op = rx.op, None
                 if op is not None:
                     op.callback = _drop_poll if rx.bounded else _drop_recv
-                once, rx.once = rx.once, None
-                if once is not None and not once.done:
-                    once.callback = _drop_recv
             self._ring_readers.clear()
             for op in self._acceptors.values():
                 op.callback = _drop_accept
@@ -187,11 +184,13 @@ class EventLoop(_UnixLoop):
     # are published at first (more on each ENOBUFS; see _fast.RecvBuffers).
     _recv_pool_shape = (256, 65536)
     _recv_pool_hot = 16
-    # Bounded receives (RecvBuffers.issue): at most this many one-shot receives per wait,
-    # for transports that made this many large receives in a row (0: every transport).
+    # Bounded receives (_fast._read_now): at most this many recv(2) per poll firing (and
+    # transports served per iteration when more is left), for transports that made this
+    # many large receives in a row (0: every transport) while more than twice this many
+    # connections read.
     _recv_per_enter = 4
     _recv_bounded_after = 16
-    _recv_direct = True
+    _recv_bounded_readers = 8
 
     # Compiled hot paths (uring/loop/_fast.pyx); debug mode runs asyncio's own code.
     call_soon = _fast.call_soon

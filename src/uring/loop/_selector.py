@@ -150,7 +150,7 @@ class RingSelector(selectors.BaseSelector):
     # -- waiting --------------------------------------------------------------------
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         ring = self.ring
-        if self.recv_buffers is not None and self.recv_buffers.issue(ring):
+        if self.recv_buffers is not None and self.recv_buffers.drain():
             timeout = 0     # more receives wait for the next iteration
         if timeout is not None and timeout <= 0:
             ring.submit_and_wait(0)

@@ -1,6 +1,6 @@
-"""Socket transports whose reads come from the loop's provided-buffer ring: a multishot
-receive (one CQE per arrival), or bounded one-shot receives for connections moving large
-messages; each buffer is handed back at once (never ENOBUFS-dead)."""
+"""Socket transports whose reads are multishot receives from the loop's provided-buffer
+ring (one CQE per arrival, each buffer handed back at once: never ENOBUFS-dead), or, for
+connections moving large messages, a multishot poll and recv(2) when it fires."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ __all__ = ["RecvPool", "RingSocketTransport"]
 _F_MORE = 1 << 1           # IORING_CQE_F_MORE
 _ENOBUFS = -errno.ENOBUFS
 _ECANCELED = -errno.ECANCELED
-_EAGAIN = -errno.EAGAIN
 _RECV_GROUP = 0x7A17       # a buffer group id unlikely to clash with a user's
 
 
@@ -52,8 +51,8 @@ class RingSocketTransport(_SocketTransport):
     """asyncio's socket transport (writes, flow control, half-close, close and abort stay
     the stdlib's) with the read side on the ring: the loop calls `_add_reader` and
     `_remove_reader` for it as for any transport, and those arm or cancel its reader: a
-    multishot recv, or in bounded mode a multishot poll whose firings put the transport in
-    line for one-shot receives (`RecvBuffers.issue`)."""
+    multishot recv, or in bounded mode a multishot poll whose firings make the loop
+    receive with recv(2) then and there (`_fast._read_now`)."""
 
     write = _fast.stream_write
     is_closing = _fast.transport_is_closing
@@ -64,12 +63,6 @@ class RingSocketTransport(_SocketTransport):
         # every CQE (see _fast.Receiver).
         self._rx = _fast.Receiver(self)
         super().__init__(*args, **kwargs)
-
-    def _call_connection_lost(self, exc: BaseException | None) -> None:
-        # The one-shot receive's Op refers back to us through its context, and Ops are not
-        # tracked by the garbage collector: let go of it (the ring keeps it while in flight).
-        self._rx.once = None
-        super()._call_connection_lost(exc)
 
     def _add_reader(self, fd: int, callback: Any, *args: Any) -> None:
         if not self.is_reading() or self._rx.op is not None:
@@ -140,59 +133,13 @@ class RingSocketTransport(_SocketTransport):
             exc = OSError(-res, os.strerror(-res))   # the errno's subclass (ConnectionResetError...)
             self._fatal_error(exc, "Fatal read error on socket transport")
 
-    def _on_recv_once(self, op: Any, res: int, flags: int) -> None:
-        """CQE of a one-shot receive in bounded mode, for what `_fast.on_recv_once` leaves
-        to Python: pause, held data, BufferedProtocol, EOF, errors."""
-        armed = self._rx.op is not None
-        if res > 0:
-            data = self._rx.buffers.take(res, flags)
-            if self._conn_lost:
-                return
-            if armed and not self._rx.held and self.is_reading():
-                self._deliver(data)
-            else:
-                self._hold(data)   # landed behind held data, or after a pause
-            if (res >= self._rx.buffers.size or self._rx.at_end) and self._rx.op is not None:
-                self._rx.buffers.queue(self._rx)
-            return
-        if res == _ENOBUFS:
-            self._rx.buffers.grow(self._rx.buffers.per_enter)
-            if armed:
-                self._rx.buffers.queue(self._rx)
-            return
-        if not armed or self._conn_lost or res in (_EAGAIN, _ECANCELED):
-            # Paused or closed since it went in: EOF and errors come again to the next
-            # receive, once resume_reading() arms a poll.
-            return
-        self._loop._remove_reader(self._sock_fd)
-        if res == 0:
-            if self._rx.held:
-                self._hold(b"")
-            else:
-                self._read_ready__on_eof()
-        else:
-            self._fatal_error(OSError(-res, os.strerror(-res)), "Fatal read error on socket transport")
-
     def _read_ended(self, res: int) -> None:
-        """A direct bounded receive (`_fast._read_now`) met EOF (0) or an error (-errno)."""
+        """A bounded receive (`_fast._read_now`) met EOF (0) or an error (-errno)."""
         self._loop._remove_reader(self._sock_fd)
         if res == 0:
             self._read_ready__on_eof()
         else:
             self._fatal_error(OSError(-res, os.strerror(-res)), "Fatal read error on socket transport")
-
-    def _poll_saw_end(self) -> None:
-        """A bounded transport's poll reported EOF or an error (RDHUP, HUP, ERR). Receive
-        until it comes: a receive that returns less than a buffer has not drained the
-        socket then, and no new wake-up will say so. And receive now, inside this wait, not
-        at the next one: the transport learns of a reset or EOF in the same iteration as
-        with a multishot receive (asyncio's tests check is_closing() right after)."""
-        rx = self._rx
-        rx.at_end = True
-        rx.buffers.queue(rx)
-        ring = self._loop._selector.ring
-        rx.buffers.issue(ring)
-        ring.submit()     # the receives complete inline; this very reap takes their CQEs
 
     def _poll_ended(self, op: Any, res: int) -> None:
         """The final CQE of a bounded transport's multishot poll (it fired without F_MORE,
