@@ -415,9 +415,9 @@ def test_sendfile_after_a_write_waits_for_it(any_loop, tmp_path):
 
 
 def test_large_messages_switch_to_bounded_receives_and_back(fd_guard):
-    """Past 2 x per_enter connections, a transport that makes `bounded_after` large
-    receives in a row moves to a poll and one-shot receives, and the buffer ring shrinks;
-    small receives bring it back to a multishot recv. Every byte arrives, in order."""
+    """A transport that makes `bounded_after` large receives in a row moves to a poll and
+    recv(2) when it fires, and the buffer ring shrinks; small receives bring it back to a
+    multishot recv. Every byte arrives, in order."""
     from uring.loop import EventLoop
     loop = EventLoop()
     loop._recv_per_enter = 2
@@ -464,7 +464,7 @@ def test_large_messages_switch_to_bounded_receives_and_back(fd_guard):
     # Both ends of every connection moved large messages (the client's replies too).
     assert len(bounded) == 2 * conns and all(bounded)
     assert all(modes == {False, True} for modes in seen.values())
-    assert limit == 2 * 2          # 2 x per_enter, no multishot reader left
+    assert limit == 2 * 2          # 2 x (per_enter + multishot readers), none of them left
     assert not any(after)
 
 

@@ -38,7 +38,6 @@ class RecvBuffers:
     ready: Any
     per_enter: int
     bounded_after: int
-    bounded_readers: int
     inring: int
     nspare: int
     limit: int

@@ -388,7 +388,6 @@ cdef class RecvBuffers:
     cdef readonly object ready
     cdef public Py_ssize_t per_enter
     cdef public Py_ssize_t bounded_after
-    cdef public Py_ssize_t bounded_readers   # ... while more than this many connections read
 
     def __cinit__(self):
         self.bufs = NULL
@@ -421,7 +420,6 @@ cdef class RecvBuffers:
         self.seen_count = 0
         self.ready = _deque()
         self.per_enter = 4
-        self.bounded_readers = 8
         self.bounded_after = 16
         owner.contents = self
         self.grow()
@@ -587,16 +585,12 @@ def on_recv(op, int res, uint32_t flags):
 
 
 cdef int _count_large(Receiver rx, RecvBuffers buffers, op) except -1:
-    """A large receive on a multishot recv: after `bounded_after` in a row, while the loop
-    reads more connections than two waits let receive, the transport switches to bounded
-    receives (_read_now), whose data is still in cache when it is sent on. With
-    fewer connections one wait lands little anyway, and a lone bulk transfer is faster
-    drained by the kernel in one go than a buffer per iteration."""
+    """A large receive on a multishot recv: after `bounded_after` in a row the transport
+    switches to bounded receives (_read_now), whose data is still in cache when it is sent
+    on."""
     rx.streak += 1
-    if rx.streak >= buffers.bounded_after and op is rx.op:
-        transport = rx.transport
-        if not transport._conn_lost and len(transport._loop._ring_readers) > buffers.bounded_readers:
-            transport._switch_receives(True)
+    if rx.streak >= buffers.bounded_after and op is rx.op and not rx.transport._conn_lost:
+        rx.transport._switch_receives(True)
     return 0
 
 
@@ -633,8 +627,13 @@ cdef int _read_now(Receiver rx, RecvBuffers buffers) except -1:
     cdef Py_ssize_t got, i
     transport = rx.transport
     for i in range(buffers.per_enter):
-        if rx.op is None or rx.held or transport._conn_lost:
-            return 0        # paused or closed by a callback since, or held data to go first
+        if rx.op is None or transport._conn_lost:
+            return 0        # paused or closed (by a callback) since: resuming arms a poll
+        if rx.held:
+            # Data held from before (a multishot recv's, cancelled by the switch) goes
+            # first, from its own callback: come back after it. The poll fired already.
+            buffers.queue(rx)
+            return 0
         data = fast_recv_bytes(rx.fd, buffers.size, &got)
         if got <= 0:
             if got == -EAGAIN or got == -EINTR:

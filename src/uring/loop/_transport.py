@@ -163,10 +163,10 @@ class RingSocketTransport(_SocketTransport):
         self._loop._remove_reader(self._sock_fd)
         self._add_reader(self._sock_fd, None)
         if bounded:
-            # Bounded receives take at most per_enter buffers a wait: the ring need hold no
-            # more than that (twice, for slack) and a couple per multishot reader, so the
-            # buffers the kernel fills are ones handed back lately, still in cache. ENOBUFS
-            # raises the limit again where that was too few.
+            # Bounded receives take no buffer from the ring: it need hold only a couple per
+            # multishot reader still (and some slack), so the buffers the kernel fills for
+            # them are ones handed back lately, still in cache, not the 100+ that many
+            # multishot readers had it grow to. ENOBUFS raises the limit where too few.
             buffers = self._rx.buffers
             multishot = sum(1 for t in self._loop._ring_readers.values() if not t._rx.bounded)
             buffers.set_limit(2 * (buffers.per_enter + multishot))
