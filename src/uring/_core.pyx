@@ -1316,17 +1316,23 @@ cdef class RingCore:
             op.context = context
         return op
 
+    cdef u_sqe *_reissue(self, Op op) except NULL:
+        """An SQE for a completed op that goes in again with nothing to pin: the op is in
+        flight anew, under a fresh user_data."""
+        cdef u_sqe *sqe = self._next_sqe()
+        op._more = None
+        op.state = ST_IN_FLIGHT
+        op._res = 0
+        op._flags = 0
+        self._enlist(op, op.opcode, sqe)
+        return sqe
+
     cdef Op _rearm(self, Op op, object offset):
         cdef u_sqe *sqe
         if op.state != ST_DONE:
             raise ValueError(f"{op._name()} is still in flight; only a completed op can be queued again")
         if op.opcode == OP_NOP and op._buffer is None and not op.has_view:
-            sqe = self._next_sqe()
-            op._more = None
-            op.state = ST_IN_FLIGHT
-            op._res = 0
-            op._flags = 0
-            self._enlist(op, OP_NOP, sqe)
+            sqe = self._reissue(op)
             memset(sqe, 0, sizeof(u_sqe))
             sqe.fd = -1
             sqe.flags = op.sqe_flags
@@ -1335,12 +1341,7 @@ cdef class RingCore:
         if op.group_recv:
             # A receive into the kernel's pick from a buffer group (recv_select, recv_multishot):
             # the same SQE again, nothing to pin.
-            sqe = self._next_sqe()
-            op._more = None
-            op.state = ST_IN_FLIGHT
-            op._res = 0
-            op._flags = 0
-            self._enlist(op, OP_RECV, sqe)
+            sqe = self._reissue(op)
             _fill_rw(sqe, OP_RECV, op.fd, 0, op.length, 0)
             sqe.flags = op.sqe_flags
             sqe.ioprio = op.recv_ioprio

@@ -315,6 +315,7 @@ from asyncio import protocols as _protocols
 from collections import deque as _deque
 
 cdef object _BufferedProtocol = _protocols.BufferedProtocol
+cdef object _feed_buffered = _protocols._feed_data_to_buffered_proto
 cdef uint32_t F_MORE = 2
 cdef int POLL_END = 0x2000 | 0x10 | 0x8    # POLLRDHUP | POLLHUP | POLLERR
 cdef int ENOBUFS_RES = -ENOBUFS
@@ -549,31 +550,39 @@ cdef class RecvBuffers:
         return self.tail
 
 
+cpdef deliver(transport, data):
+    """Hand received bytes to the transport's protocol (`RingSocketTransport._deliver`):
+    data_received, or a BufferedProtocol's get_buffer/buffer_updated as asyncio does; an
+    exception from the protocol is the transport's fatal error."""
+    protocol = transport._protocol
+    try:
+        if isinstance(protocol, _BufferedProtocol):
+            _feed_buffered(protocol, data)
+        else:
+            protocol.data_received(data)
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as exc:
+        transport._fatal_error(exc, 'Fatal error: protocol.data_received() call failed.')
+
+
 def on_recv(op, int res, uint32_t flags):
     """CQE callback of a transport's multishot recv (op.context is its Receiver). The
-    common case (data for a reading transport with a plain Protocol) is handled here; the
-    rest (pause, EOF, errors, re-arm, BufferedProtocol) goes to the transport's Python code."""
+    common case (data for a reading transport) is handled here; the rest (pause, held
+    data, EOF, errors, re-arm) goes to the transport's Python code."""
     cdef Receiver rx = <Receiver>op.context
     cdef RecvBuffers buffers
     transport = rx.transport
     if res > 0 and op is rx.op and not rx.held and not transport._conn_lost:
-        protocol = transport._protocol
-        if not isinstance(protocol, _BufferedProtocol):
-            buffers = <RecvBuffers>rx.buffers
-            data = buffers.take(res, flags)
-            try:
-                protocol.data_received(data)
-            except (SystemExit, KeyboardInterrupt):
-                raise
-            except BaseException as exc:
-                transport._fatal_error(exc, 'Fatal error: protocol.data_received() call failed.')
-            if not (flags & F_MORE) and op is rx.op:
-                transport._rearm(op)
-            elif res >= buffers.swap_min:
-                _count_large(rx, buffers, op)
-            else:
-                rx.streak = 0
-            return
+        buffers = <RecvBuffers>rx.buffers
+        deliver(transport, buffers.take(res, flags))
+        if not (flags & F_MORE) and op is rx.op:
+            transport._rearm(op)
+        elif res >= buffers.swap_min:
+            _count_large(rx, buffers, op)
+        else:
+            rx.streak = 0
+        return
     elif res == ENOBUFS_RES and op is rx.op and not rx.held and not transport._conn_lost:
         # Every published buffer was in use for an instant (or the read-ahead budget is
         # spent: then this is back-pressure): frequent at 100 connections, so the re-arm
@@ -641,16 +650,7 @@ cdef int _read_now(Receiver rx, RecvBuffers buffers) except -1:
                 return 0
             transport._read_ended(got)
             return 0
-        protocol = transport._protocol
-        if isinstance(protocol, _BufferedProtocol):
-            transport._deliver(data)
-        else:
-            try:
-                protocol.data_received(data)
-            except (SystemExit, KeyboardInterrupt):
-                raise
-            except BaseException as exc:
-                transport._fatal_error(exc, 'Fatal error: protocol.data_received() call failed.')
+        deliver(transport, data)
         if got >= buffers.swap_min:
             rx.streak = 0
         else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
-from asyncio import protocols, selector_events
+from asyncio import selector_events
 from typing import Any
 
 from uring.bufring import BufferRing
@@ -178,17 +178,7 @@ class RingSocketTransport(_SocketTransport):
         if not self._conn_lost:
             self._add_reader(self._sock_fd, None)
 
-    def _deliver(self, data: bytes) -> None:
-        protocol = self._protocol
-        try:
-            if isinstance(protocol, protocols.BufferedProtocol):
-                protocols._feed_data_to_buffered_proto(protocol, data)  # type: ignore[attr-defined]
-            else:
-                protocol.data_received(data)
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:
-            self._fatal_error(exc, "Fatal error: protocol.data_received() call failed.")
+    _deliver = _fast.deliver
 
 
 
