@@ -133,8 +133,8 @@ def bench_dir(tmp_path, monkeypatch):
 @pytest.fixture(params=["asyncio", "uring", "uring-bounded"])
 def any_loop(request, fd_guard):
     """The same test body on asyncio's own loop (the oracle) and on uring.EventLoop, there
-    also with every stream transport on bounded receives from its first read (a poll and
-    one-shot receives: what large transfers switch to); at teardown no task, callback,
+    also with every stream transport on bounded receives from its first read (a poll, and
+    recv(2) when it fires: what large transfers switch to); at teardown no task, callback,
     ring op or fd may be left behind."""
     import asyncio
     if request.param == "asyncio":
@@ -150,8 +150,8 @@ def any_loop(request, fd_guard):
         if not loop.is_closed():
             pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
             assert not pending, f"tasks left running: {pending}"
-            # Let cancels and connection_lost callbacks land. A bounded transport receives
-            # one buffer per iteration: what its peer sent before closing takes a few.
+            # Let cancels and connection_lost callbacks land. A bounded transport receives a
+            # few buffers per iteration: what its peer sent before closing can take many.
             for i in range(200):
                 loop.run_until_complete(asyncio.sleep(0))
                 if i >= 2 and (request.param != "uring-bounded" or not loop._ready

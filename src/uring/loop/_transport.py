@@ -130,8 +130,7 @@ class RingSocketTransport(_SocketTransport):
             self._rx.buffers.grow(len(self._loop._ring_readers))
             self._rearm(op)
         elif res != _ECANCELED:
-            exc = OSError(-res, os.strerror(-res))   # the errno's subclass (ConnectionResetError...)
-            self._fatal_error(exc, "Fatal read error on socket transport")
+            self._read_failed(res)
 
     def _read_ended(self, res: int) -> None:
         """A bounded receive (`_fast._read_now`) met EOF (0) or an error (-errno)."""
@@ -139,7 +138,12 @@ class RingSocketTransport(_SocketTransport):
         if res == 0:
             self._read_ready__on_eof()
         else:
-            self._fatal_error(OSError(-res, os.strerror(-res)), "Fatal read error on socket transport")
+            self._read_failed(res)
+
+    def _read_failed(self, res: int) -> None:
+        """A receive or the reader's poll failed with -errno `res`: asyncio's fatal read
+        error, with the errno's OSError subclass (ConnectionResetError...)."""
+        self._fatal_error(OSError(-res, os.strerror(-res)), "Fatal read error on socket transport")
 
     def _poll_ended(self, op: Any, res: int) -> None:
         """The final CQE of a bounded transport's multishot poll (it fired without F_MORE,
@@ -149,7 +153,7 @@ class RingSocketTransport(_SocketTransport):
         if res == _ECANCELED or self._conn_lost:
             return
         if res < 0:
-            self._fatal_error(OSError(-res, os.strerror(-res)), "Fatal read error on socket transport")
+            self._read_failed(res)
             return
         self._add_reader(self._sock_fd, None)
         if self._rx.op is not None:
