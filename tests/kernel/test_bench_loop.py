@@ -88,12 +88,52 @@ def test_short_run_reports_ratios_to_uvloop_and_c(capsys):
     assert rows["c"]["vs_c"] == 1.0 and rows["uvloop"]["vs_uvloop"] == 1.0
 
 
-def test_round_ratios_give_the_spread_of_back_to_back_rounds():
+def test_round_ratios_give_the_spread_and_median_of_back_to_back_rounds():
     got = [{"per_cpu_s": 90.0}, {"per_cpu_s": 120.0}, {"per_cpu_s": 100.0}]
     uvloop = [{"per_cpu_s": 100.0}, {"per_cpu_s": 100.0}, {"per_cpu_s": 125.0}]
-    assert bench._round_ratios(got, uvloop) == "0.80-1.20"
-    assert bench._round_ratios(got[:1], uvloop[:1]) == ""
-    assert bench._round_ratios(got, None) == ""
+    # Per round: 0.90, 1.20, 0.80. The ratio of the medians would be 100 / 100 = 1.0.
+    assert bench._round_ratios(got, uvloop) == {"vs_uvloop_rounds": "0.80-1.20",
+                                                "vs_uvloop_paired": 0.9}
+    assert bench._round_ratios(got[:1], uvloop[:1]) == {}
+    assert bench._round_ratios(got, None) == {}
+
+
+def test_variant_is_the_loop_with_class_attributes_changed():
+    from uring.loop import EventLoop
+    name, attrs = bench.parse_variant("pe8:_recv_per_enter=8,_recv_bounded_after=0")
+    assert (name, attrs) == ("pe8", {"_recv_per_enter": 8, "_recv_bounded_after": 0})
+    loop = bench._loop_factory("pe8", {name: attrs})()
+    try:
+        assert isinstance(loop, EventLoop)
+        assert loop._recv_per_enter == 8 and loop._recv_bounded_after == 0
+        assert "_recv_per_enter" not in vars(loop)      # a class attribute, as in EventLoop
+    finally:
+        loop.close()
+    assert EventLoop._recv_per_enter != 8 or EventLoop._recv_bounded_after != 0
+
+
+@pytest.mark.parametrize("spec,message", [
+    ("pe8", "expected NAME:ATTR=VALUE"),
+    ("uvloop:_recv_per_enter=8", "'uvloop' is taken"),
+    ("x:_no_such_knob=1", "not an EventLoop attribute"),
+    ("x:_recv_per_enter", "expected ATTR=VALUE"),
+    ("x:_recv_per_enter=eight", "not a Python literal"),
+])
+def test_bad_variant_is_refused_with_its_reason(spec, message, capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["--variant", spec, "--skip-echo", "--skip-micro"])
+    assert message in capsys.readouterr().err
+
+
+@needs_cc
+def test_variant_runs_as_a_column_of_its_own(capsys):
+    pytest.importorskip("uvloop")
+    assert bench.main(["--loops", "uvloop,uring", "--variant", "pe1:_recv_per_enter=1",
+                       "--skip-micro", "--seconds", "0.3", "--sizes", "65536", "--conns", "2",
+                       "--apis", "protocol", "--repeat", "2", "--json"]) == 0
+    rows = {r["loop"]: r for r in json.loads(capsys.readouterr().out)["echo"]}
+    assert set(rows) == {"uvloop", "uring", "pe1"}
+    assert rows["pe1"]["rps"] > 0 and rows["pe1"]["vs_uvloop_paired"] > 0
 
 
 @pytest.mark.parametrize("name", ["c", "c-bounded"])

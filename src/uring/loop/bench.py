@@ -8,6 +8,7 @@ other work slows all loops alike instead of whichever ran when the load peaked."
 from __future__ import annotations
 
 import argparse
+import ast
 import asyncio
 import json
 import os
@@ -32,7 +33,37 @@ C_BOUNDED = "c-bounded"
 C_SERVERS = {C_SERVER: [], C_BOUNDED: ["--bounded", "20"]}
 
 
-def _loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop]:
+def parse_variant(spec: str) -> tuple[str, dict[str, Any]]:
+    """`--variant NAME:ATTR=VALUE[,ATTR=VALUE...]`: a column NAME that is uring.EventLoop
+    with those class attributes changed (VALUE a Python literal), so a change to the loop
+    is measured side by side with the loop as it is, in the same rounds."""
+    from uring.loop import EventLoop
+    name, sep, assignments = spec.partition(":")
+    if not sep or not name or not assignments:
+        raise ValueError(f"--variant {spec!r}: expected NAME:ATTR=VALUE[,ATTR=VALUE...]")
+    if name in LOOPS or name in C_SERVERS:
+        raise ValueError(f"--variant {spec!r}: {name!r} is taken")
+    attrs: dict[str, Any] = {}
+    for item in assignments.split(","):
+        attr, eq, value = item.partition("=")
+        if not eq:
+            raise ValueError(f"--variant {spec!r}: expected ATTR=VALUE, got {item!r}")
+        if not hasattr(EventLoop, attr):
+            raise ValueError(f"--variant {spec!r}: {attr!r} is not an EventLoop attribute")
+        try:
+            attrs[attr] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            raise ValueError(f"--variant {spec!r}: {value!r} is not a Python literal") from None
+    return name, attrs
+
+
+def _loop_factory(name: str, variants: dict[str, dict[str, Any]] | None = None
+                  ) -> Callable[[], asyncio.AbstractEventLoop]:
+    if variants and name in variants:
+        from uring.loop import EventLoop
+        # A subclass, not attributes set on an instance: what the class sets stays where
+        # the loop's code finds it (an instance dict slows every attribute on 3.13).
+        return type(f"EventLoop_{name}", (EventLoop,), dict(variants[name]))
     if name in C_SERVERS:
         raise ValueError(f"{name!r} is the C echo server, not an event loop")
     if name == "asyncio":
@@ -78,8 +109,8 @@ async def _echo_stream(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
             pass
 
 
-def _serve(loop_name: str, api: str) -> int:
-    loop = _loop_factory(loop_name)()
+def _serve(loop_name: str, api: str, variants: dict[str, dict[str, Any]] | None = None) -> int:
+    loop = _loop_factory(loop_name, variants)()
     asyncio.set_event_loop(loop)
 
     async def start() -> Any:
@@ -116,13 +147,16 @@ def _cpu_seconds(pid: int) -> tuple[float, float]:
 
 
 def echo_cell(loop_name: str, api: str, size: int, conns: int, seconds: float,
-              warmup: float = 0.5) -> dict:
-    """One run: a server process on `loop_name` (or the C server), the C client against it."""
+              warmup: float = 0.5, variant: str | None = None) -> dict:
+    """One run: a server process on `loop_name` (or the C server; `variant`: the
+    --variant spec that defines it), the C client against it."""
     from uring.bench import c_program   # not imported by the server processes (--serve)
     if loop_name in C_SERVERS:
         command = [c_program("echo_server"), *C_SERVERS[loop_name]]
     else:
         command = [sys.executable, "-m", "uring.loop.bench", "--serve", loop_name, api]
+        if variant is not None:
+            command += ["--variant", variant]
     server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert server.stdin is not None and server.stdout is not None
     try:
@@ -224,14 +258,18 @@ def _file_reads(path: str, size: int, reads: int, tasks: int = 64) -> dict:
         loop.close()
 
 
-def _round_ratios(got: list[dict], uvloop: list[dict] | None) -> str:
-    """"LOW-HIGH": the loop's requests per server CPU-second over uvloop's in each round (the
-    two ran back to back in it), so one reads how far a cell's median ratio can be trusted.
-    Empty for a single round, or without uvloop."""
+def _round_ratios(got: list[dict], uvloop: list[dict] | None) -> dict[str, Any]:
+    """The loop's requests per server CPU-second over uvloop's in each round (the two ran
+    back to back in it): "LOW-HIGH", so one reads how far a cell's ratio can be trusted,
+    and their median, which a load that drifts between rounds moves less than the ratio
+    of the two medians. Empty for a single round, or without uvloop."""
     if not uvloop or len(got) < 2:
-        return ""
+        return {}
     ratios = [a["per_cpu_s"] / b["per_cpu_s"] for a, b in zip(got, uvloop) if b["per_cpu_s"] > 0]
-    return f"{min(ratios):.2f}-{max(ratios):.2f}" if ratios else ""
+    if not ratios:
+        return {}
+    return {"vs_uvloop_rounds": f"{min(ratios):.2f}-{max(ratios):.2f}",
+            "vs_uvloop_paired": round(statistics.median(ratios), 2)}
 
 
 def _add_ratios(rows: list[dict]) -> None:
@@ -247,9 +285,9 @@ def _add_ratios(rows: list[dict]) -> None:
 
 
 def _table(rows: list[dict], keys: list[str]) -> str:
-    widths = {k: max(len(k), *(len(str(r[k])) for r in rows)) for k in keys}
+    widths = {k: max(len(k), *(len(str(r.get(k, ""))) for r in rows)) for k in keys}
     lines = ["  ".join(k.ljust(widths[k]) for k in keys)]
-    lines += ["  ".join(str(r[k]).ljust(widths[k]) for k in keys) for r in rows]
+    lines += ["  ".join(str(r.get(k, "")).ljust(widths[k]) for k in keys) for r in rows]
     return "\n".join(lines)
 
 
@@ -258,6 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loops", default=",".join(LOOPS + (C_SERVER,)),
                         help=f"event loops to measure, and {C_SERVER!r}: the C echo server (echo only; "
                              f"{C_BOUNDED!r}: it with bounded receives)")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME:ATTR=VALUE,...",
+                        help="add a column NAME to --loops: uring.EventLoop with these class "
+                             "attributes changed (repeatable)")
     parser.add_argument("--seconds", type=float, default=2.0, help="measured seconds per echo run")
     parser.add_argument("--repeat", type=int, default=1, help="rounds (medians are reported)")
     parser.add_argument("--sizes", default="1024,65536")
@@ -269,12 +310,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--serve", nargs=2, metavar=("LOOP", "API"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    variants: dict[str, dict[str, Any]] = {}
+    specs: dict[str, str] = {}
+    for spec in args.variant:
+        try:
+            name, attrs = parse_variant(spec)
+        except ValueError as exc:
+            parser.error(str(exc))
+        variants[name], specs[name] = attrs, spec
     if args.serve:
-        return _serve(*args.serve)
+        return _serve(*args.serve, variants=variants)
     loops = args.loops.split(",")
+    loops += [name for name in variants if name not in loops]
     for name in loops:
         if name not in C_SERVERS:
-            _loop_factory(name)
+            _loop_factory(name, variants)
     result: dict[str, Any] = {"python": sys.version.split()[0], "loops": loops,
                               "seconds": args.seconds, "repeat": args.repeat, "echo": [], "micro": {}}
     if not args.skip_echo:
@@ -284,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.repeat):
             for cell in cells:
                 for name in loops:   # side by side: every loop in each round
-                    runs.setdefault(cell + (name,), []).append(echo_cell(name, *cell, args.seconds))
+                    runs.setdefault(cell + (name,), []).append(
+                        echo_cell(name, *cell, args.seconds, variant=specs.get(name)))
         for (api, size, conns, name), got in runs.items():
             spread = _round_ratios(got, runs.get((api, size, conns, "uvloop")))
             result["echo"].append({
@@ -294,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
                 "p99_us": round(statistics.median(r["p99_us"] for r in got), 1),
                 "user_us": round(statistics.median(r["user_us"] for r in got), 1),
                 "sys_us": round(statistics.median(r["sys_us"] for r in got), 1),
-                **({"vs_uvloop_rounds": spread} if spread else {})})
+                **spread})
         _add_ratios(result["echo"])
     if not args.skip_micro:
         micro: dict[str, dict] = {}
@@ -302,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
             for name in loops:
                 if name in C_SERVERS:
                     continue
-                loop = _loop_factory(name)()
+                loop = _loop_factory(name, variants)()
                 try:
                     m = micro.setdefault(name, {"call_soon_ns": [], "sleep0_ns": []})
                     m["call_soon_ns"].append(_chain(loop, args.micro_n))
@@ -327,7 +378,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if result["echo"]:
         keys = ["api", "size", "conns", "loop", "rps", "per_cpu_s", "user_us", "sys_us", "p99_us"]
-        keys += [k for k in ("vs_uvloop", "vs_uvloop_rounds", "vs_c") if k in result["echo"][0]]
+        keys += [k for k in ("vs_uvloop", "vs_uvloop_paired", "vs_uvloop_rounds", "vs_c")
+                 if any(k in r for r in result["echo"])]
         print(_table(result["echo"], keys))
     for name, m in result["micro"].items():
         print(name, m)
