@@ -4,7 +4,9 @@ recycled buffer ring): echo, big transfers, flow control, half-close, BufferedPr
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
+import select
 import socket
 
 import pytest
@@ -498,3 +500,66 @@ def test_bounded_receive_sees_eof_that_came_with_data(any_loop):
     done = None
     any_loop.run_until_complete(main())
     assert b"".join(e for e in events if e) == b"last words" and events[-1] is None
+
+
+@pytest.mark.parametrize("final_res", [select.POLLIN, -errno.ECONNRESET])
+def test_bounded_poll_that_ends_is_armed_again_or_fails_the_transport(fd_guard, final_res):
+    """A bounded transport's multishot poll can end (a CQE without F_MORE: the kernel
+    could not post another): one that ended with readiness is armed anew and reading goes
+    on, one that failed is the transport's fatal read error. The kernel gives no way to
+    end a poll on demand, so the test cancels the real one and feeds its reader the final
+    CQE; the cancel's own CQE, landing later, must change nothing."""
+    from uring.loop import EventLoop, _fast
+    loop = EventLoop()
+    loop._recv_bounded_after = 0
+    got = []
+
+    class Record(asyncio.Protocol):
+        def connection_made(self, transport):
+            made.set_result(transport)
+
+        def data_received(self, data):
+            got.append(bytes(data))
+            if arrived is not None and not arrived.done():
+                arrived.set_result(None)
+
+        def connection_lost(self, exc):
+            lost.set_result(exc)
+
+    async def wait_for_data():
+        nonlocal arrived
+        arrived = loop.create_future()
+        await asyncio.wait_for(arrived, 5)
+
+    async def main():
+        nonlocal made, lost
+        made, lost = loop.create_future(), loop.create_future()
+        server = await loop.create_server(Record, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)) as c:
+            transport = await made
+            c.sendall(b"one")
+            await wait_for_data()
+            old = transport._rx.op
+            assert transport._rx.bounded and old is not None
+            loop._cancel_now(old)
+            _fast.on_poll(old, final_res, 0)
+            if final_res > 0:
+                assert transport._rx.op is not None and transport._rx.op is not old
+                for word in (b"two", b"three"):
+                    c.sendall(word)
+                    await wait_for_data()
+                assert not lost.done()
+                transport.close()
+                assert await lost is None
+            else:
+                assert isinstance(await asyncio.wait_for(lost, 5), ConnectionResetError)
+        server.close()
+        await server.wait_closed()
+
+    made = lost = arrived = None
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+    assert b"".join(got) == (b"onetwothree" if final_res > 0 else b"one")
