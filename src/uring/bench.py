@@ -219,6 +219,15 @@ def build_rawring(src: Path | None = None) -> Path:
     return build_c_program(src or rawring_source())
 
 
+def process_cpu(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds process `pid` has used so far, every thread (ended ones
+    too), from /proc/PID/stat (clock-tick grain)."""
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        fields = f.read().rsplit(b")", 1)[1].split()   # the name may hold spaces or ")"
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
 def c_program(name: str) -> str:
     """The path of C program NAME (uring/_bench_c/NAME.c) compiled by build_c_program."""
     src = C_DIR / f"{name}.c"

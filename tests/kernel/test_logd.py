@@ -355,8 +355,8 @@ def test_out_of_file_descriptors_then_recovers(tmp_path):
 
 
 def _cpu_seconds(pid):
-    from uring.logd.bench import server_cpu
-    return server_cpu(pid)
+    from uring.bench import process_cpu
+    return sum(process_cpu(pid))
 
 
 

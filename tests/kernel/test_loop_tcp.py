@@ -563,3 +563,47 @@ def test_bounded_poll_that_ends_is_armed_again_or_fails_the_transport(fd_guard, 
     finally:
         loop.close()
     assert b"".join(got) == (b"onetwothree" if final_res > 0 else b"one")
+
+
+def test_bounded_receives_ask_for_direct_size_bytes(fd_guard):
+    """`_recv_direct_size` is what each bounded recv(2) asks for: 64 KiB messages arrive in
+    pieces of at most that, every piece its own object, intact after later receives."""
+    from uring.loop import EventLoop
+
+    class Small(EventLoop):
+        _recv_bounded_after = 0
+        _recv_direct_size = 5000
+
+    loop = Small()
+    messages = [bytes([i]) * (64 << 10) for i in range(1, 5)]
+    kept = []
+
+    class Collect(asyncio.Protocol):
+        def connection_made(self, transport):
+            self.transport = transport
+
+        def data_received(self, data):
+            kept.append(data)
+            if sum(map(len, kept)) % (64 << 10) == 0:
+                self.transport.write(b"k")
+
+    async def main():
+        server = await loop.create_server(Collect, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        for message in messages:
+            w.write(message)
+            await r.readexactly(1)
+        w.close()
+        await w.wait_closed()
+        server.close()
+        await server.wait_closed()
+
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+    assert loop._recv_buffers.direct_size == 5000
+    assert b"".join(kept) == b"".join(messages)
+    assert max(map(len, kept)) <= 5000 and len(kept) >= 4 * ((64 << 10) // 5000)
+    assert len({id(d) for d in kept}) == len(kept)

@@ -21,7 +21,7 @@ import time
 from typing import Any, Sequence
 
 from uring._uapi import CQE_BUFFER_SHIFT, CqeFlags, SetupFlags
-from uring.bench import c_program
+from uring.bench import c_program, process_cpu
 from uring.bufring import BufferRing
 from uring.logd.protocol import AckReader, make_record
 from uring.ring import Ring
@@ -37,7 +37,6 @@ ALL_SERVERS = SERVERS + ("uring-loop", "c-fixed")
 C_SERVERS = ("c", "c-fixed")
 MODES = ("record", "group")
 _F_MORE = int(CqeFlags.MORE)
-_TICK = os.sysconf("SC_CLK_TCK")
 
 
 def _thread_ns(pid: int) -> dict[str, int]:
@@ -71,9 +70,7 @@ class CpuMeter:
 
 def server_cpu(pid: int) -> float:
     """CPU seconds (user + system, every thread, exited ones too) `pid` used so far."""
-    with open(f"/proc/{pid}/stat", "rb") as f:
-        fields = f.read().rsplit(b")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK
+    return sum(process_cpu(pid))
 
 
 def c_server_binary() -> str:

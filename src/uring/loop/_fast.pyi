@@ -38,6 +38,7 @@ class RecvBuffers:
     ready: Any
     per_enter: int
     bounded_after: int
+    direct_size: int
     inring: int
     nspare: int
     limit: int

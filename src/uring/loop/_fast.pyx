@@ -389,6 +389,7 @@ cdef class RecvBuffers:
     cdef readonly object ready
     cdef public Py_ssize_t per_enter
     cdef public Py_ssize_t bounded_after
+    cdef public Py_ssize_t direct_size   # bytes asked of each bounded recv(2)
 
     def __cinit__(self):
         self.bufs = NULL
@@ -422,6 +423,7 @@ cdef class RecvBuffers:
         self.ready = _deque()
         self.per_enter = 4
         self.bounded_after = 16
+        self.direct_size = size
         owner.contents = self
         self.grow()
 
@@ -643,7 +645,7 @@ cdef int _read_now(Receiver rx, RecvBuffers buffers) except -1:
             # first, from its own callback: come back after it. The poll fired already.
             buffers.queue(rx)
             return 0
-        data = fast_recv_bytes(rx.fd, buffers.size, &got)
+        data = fast_recv_bytes(rx.fd, buffers.direct_size, &got)
         if got <= 0:
             if got == -EAGAIN or got == -EINTR:
                 rx.at_end = False
@@ -658,7 +660,7 @@ cdef int _read_now(Receiver rx, RecvBuffers buffers) except -1:
             if buffers.bounded_after and rx.streak >= buffers.bounded_after and rx.op is not None:
                 transport._switch_receives(False)
                 return 0
-        if got < buffers.size and not rx.at_end:
+        if got < buffers.direct_size and not rx.at_end:
             return 0        # drained: the next arrival fires the poll again
     if rx.op is not None:
         buffers.queue(rx)

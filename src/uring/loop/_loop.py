@@ -56,6 +56,8 @@ class EventLoop(_UnixLoop):
                 self._recv_buffers = self._recv_pool.fast
                 self._recv_buffers.per_enter = self._recv_per_enter
                 self._recv_buffers.bounded_after = self._recv_bounded_after
+                if self._recv_direct_size:
+                    self._recv_buffers.direct_size = self._recv_direct_size
                 self._selector.recv_buffers = self._recv_buffers
             except OSError:
                 self._recv_pool = False    # no provided-buffer rings: readiness reads
@@ -185,9 +187,11 @@ class EventLoop(_UnixLoop):
     _recv_pool_hot = 16
     # Bounded receives (_fast._read_now): at most this many recv(2) per poll firing (and
     # transports served per iteration when more is left), for transports that made this
-    # many large receives in a row (0: every transport).
+    # many large receives in a row (0: every transport), each asking for this many bytes
+    # (0: a receive buffer's size, 64 KiB).
     _recv_per_enter = 4
     _recv_bounded_after = 16
+    _recv_direct_size = 0
 
     # Compiled hot paths (uring/loop/_fast.pyx); debug mode runs asyncio's own code.
     call_soon = _fast.call_soon

@@ -138,19 +138,12 @@ def _serve(loop_name: str, api: str, variants: dict[str, dict[str, Any]] | None 
 
 # -- the measuring side -----------------------------------------------------------------
 
-def _cpu_seconds(pid: int) -> tuple[float, float]:
-    """(user, system) CPU seconds of `pid` so far, every thread."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    tick = os.sysconf("SC_CLK_TCK")
-    return int(fields[11]) / tick, int(fields[12]) / tick
-
-
 def echo_cell(loop_name: str, api: str, size: int, conns: int, seconds: float,
               warmup: float = 0.5, variant: str | None = None) -> dict:
     """One run: a server process on `loop_name` (or the C server; `variant`: the
     --variant spec that defines it), the C client against it."""
-    from uring.bench import c_program   # not imported by the server processes (--serve)
+    # Not imported by the server processes (--serve).
+    from uring.bench import c_program, process_cpu
     if loop_name in C_SERVERS:
         command = [c_program("echo_server"), *C_SERVERS[loop_name]]
     else:
@@ -164,9 +157,9 @@ def echo_cell(loop_name: str, api: str, size: int, conns: int, seconds: float,
         client = subprocess.Popen([c_program("echo_client"), "127.0.0.1", str(port), str(conns), str(size),
                                    str(seconds), str(warmup)], stdout=subprocess.PIPE, text=True)
         time.sleep(warmup)
-        cpu0 = _cpu_seconds(server.pid)
+        cpu0 = process_cpu(server.pid)
         out, _ = client.communicate(timeout=seconds + warmup + 60)
-        user, system = (b - a for a, b in zip(cpu0, _cpu_seconds(server.pid)))
+        user, system = (b - a for a, b in zip(cpu0, process_cpu(server.pid)))
         cpu = user + system
     finally:
         server.stdin.close()
@@ -319,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(str(exc))
         variants[name], specs[name] = attrs, spec
     if args.serve:
-        return _serve(*args.serve, variants=variants)
+        loop_name, api = args.serve
+        return _serve(loop_name, api, variants)
     loops = args.loops.split(",")
     loops += [name for name in variants if name not in loops]
     for name in loops:
