@@ -607,3 +607,58 @@ def test_bounded_receives_ask_for_direct_size_bytes(fd_guard):
     assert b"".join(kept) == b"".join(messages)
     assert max(map(len, kept)) <= 5000 and len(kept) >= 4 * ((64 << 10) // 5000)
     assert len({id(d) for d in kept}) == len(kept)
+
+
+@pytest.mark.parametrize("per_enter,size", [(1, 70_000), (1, 200_000), (4, 300_000), (4, 1_100_000)])
+def test_data_received_before_a_wait_wakes_its_reader(fd_guard, per_enter, size):
+    """A bounded transport with more data waiting than one poll firing takes is served
+    again just before the next wait. The data that completes a StreamReader's read
+    arrives there, and its task must run at once: with no timer and no other I/O due,
+    that wait must not block (it did: the request's reply never came)."""
+    import threading
+    import time
+    from uring.loop import EventLoop
+
+    class Bounded(EventLoop):
+        _recv_bounded_after = 0
+        _recv_per_enter = per_enter
+
+    loop = Bounded()
+    got = {}
+
+    async def handle(r, w):
+        await r.readexactly(size)
+        w.write(b"ok")
+        await w.drain()
+        w.close()
+
+    async def main():
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        done = loop.create_future()
+
+        def client():
+            # A blocking client in a thread: the loop has nothing to do but this request.
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                    s.sendall(b"x" * size)
+                    t0 = time.monotonic()
+                    got["reply"] = s.recv(2)
+                    got["seconds"] = time.monotonic() - t0
+            except OSError as exc:
+                got["reply"] = exc
+            loop.call_soon_threadsafe(done.set_result, None)
+
+        thread = threading.Thread(target=client)
+        thread.start()
+        await done
+        thread.join()
+        server.close()
+        await server.wait_closed()
+
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+    assert got["reply"] == b"ok", got
+    assert got["seconds"] < 2

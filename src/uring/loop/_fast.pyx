@@ -176,7 +176,7 @@ cpdef run_once(self):
         ring = selector.ring
         buffers = selector.recv_buffers
         if buffers is not None and (<RecvBuffers>buffers).ready and (<RecvBuffers>buffers).drain():
-            timeout = 0
+            timeout = 0     # see RecvBuffers.drain
         # uring.aio's driver on this ring: while it knows it is called from this wait (outside
         # any task), a finished op steps its task right there, with no Handle in between.
         aio = selector.aio
@@ -522,8 +522,10 @@ cdef class RecvBuffers:
             self.ready.append(rx)
 
     cpdef Py_ssize_t drain(self) except -1:
-        """Before a wait: receive for up to `per_enter` transports in line; returns how many
-        are still in line (the wait must not block on them)."""
+        """Before a wait: receive for up to `per_enter` transports in line. Returns how many
+        it served plus how many are still in line: nonzero, the wait must not block, both
+        for those left and because what it delivered may have scheduled callbacks (a
+        StreamReader's waiter) after the loop computed its timeout."""
         cdef object ready = self.ready
         cdef Py_ssize_t served = 0
         cdef Receiver rx
@@ -534,7 +536,7 @@ cdef class RecvBuffers:
                 continue        # paused, closed or back on a multishot recv since it was queued
             _read_now(rx, self)
             served += 1
-        return len(ready)
+        return served + len(ready)
 
     @property
     def size(self):

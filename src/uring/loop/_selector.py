@@ -151,7 +151,7 @@ class RingSelector(selectors.BaseSelector):
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         ring = self.ring
         if self.recv_buffers is not None and self.recv_buffers.drain():
-            timeout = 0     # more receives wait for the next iteration
+            timeout = 0     # data delivered or still in line: see RecvBuffers.drain
         if timeout is not None and timeout <= 0:
             ring.submit_and_wait(0)
         elif timeout is None:
