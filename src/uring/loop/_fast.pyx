@@ -287,9 +287,10 @@ cdef extern from *:
             return NULL;
         return full;
     }
-    /* recv(2) of up to `size` bytes straight into a new bytes object (the allocator hands
-       back the chunk the last message freed: still in cache), cut to what came. Returns the
-       object, or None with *got = 0 (EOF) or -errno; NULL with an exception set. */
+    /* recv(2) of up to `size` bytes straight into a new bytes object, cut to what came.
+       Returns the object, or None with *got = 0 (EOF) or -errno; NULL with an exception
+       set. (Receiving into one reused object instead left the kernel's copy as costly:
+       docs/loop.md.) */
     static PyObject *fast_recv_bytes(int fd, Py_ssize_t size, Py_ssize_t *got) {
         PyObject *b = PyBytes_FromStringAndSize(NULL, size);
         ssize_t n;
@@ -611,9 +612,9 @@ cdef int _count_large(Receiver rx, RecvBuffers buffers, op) except -1:
 # lands: at 100 connections of 64 KiB messages one wait lands 20-40 of them (a task-work
 # pass runs 20 items), megabytes that leave the CPU caches before their replies copy them
 # out again. In bounded mode a multishot POLL only says a connection is readable, and its
-# CQE's callback receives with recv(2) right there, into a new bytes object (the chunk the
-# last message freed, still in cache), and delivers: data lands only when the loop is
-# about to use it, as on a readiness loop, minus the readiness loop's copy out of its
+# CQE's callback receives with recv(2) right there, into a new bytes object, and
+# delivers: data lands only when the loop is about to use it, so the reply's send copies
+# it out of the cache, as on a readiness loop, minus the readiness loop's copy out of its
 # buffer. One-shot ring receives issued before each wait (at most 4) were tried the same
 # way: 0.81x this (docs/loop.md).
 
