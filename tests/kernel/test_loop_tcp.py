@@ -28,6 +28,40 @@ async def _echo_server(loop, factory=Echo, **kwargs):
     return server, server.sockets[0].getsockname()[1]
 
 
+class Record(asyncio.Protocol):
+    """One server connection's record: `events` holds each delivery's bytes and None for
+    EOF; `made` and `lost` resolve with the transport and with connection_lost's exception,
+    and `next_data()` waits for the next delivery. Serve it with `lambda: record`."""
+
+    def __init__(self, loop):
+        self.loop = loop
+        self.events = []
+        self.made = loop.create_future()
+        self.lost = loop.create_future()
+        self._arrived = None
+
+    def connection_made(self, transport):
+        self.made.set_result(transport)
+
+    def data_received(self, data):
+        self.events.append(bytes(data))
+        if self._arrived is not None and not self._arrived.done():
+            self._arrived.set_result(None)
+
+    def eof_received(self):
+        self.events.append(None)
+
+    def connection_lost(self, exc):
+        self.lost.set_result(exc)
+
+    async def next_data(self, timeout=5):
+        self._arrived = self.loop.create_future()
+        await asyncio.wait_for(self._arrived, timeout)
+
+    def data(self):
+        return b"".join(e for e in self.events if e is not None)
+
+
 def test_protocol_echo_many_connections(any_loop):
     async def client(port, payload):
         r, w = await asyncio.open_connection("127.0.0.1", port)
@@ -473,33 +507,21 @@ def test_large_messages_switch_to_bounded_receives_and_back(fd_guard):
 def test_bounded_receive_sees_eof_that_came_with_data(any_loop):
     """Data and FIN in one wake-up: the poll fires once, and the receive that drains the data
     returns less than a buffer; EOF must still be read (the poll's RDHUP says it is there)."""
-    events = []
-
-    class Record(asyncio.Protocol):
-        def data_received(self, data):
-            events.append(bytes(data))
-
-        def eof_received(self):
-            events.append(None)
-
-        def connection_lost(self, exc):
-            done.set_result(exc)
 
     async def main():
-        nonlocal done
-        done = any_loop.create_future()
-        server = await any_loop.create_server(Record, "127.0.0.1", 0)
+        record = Record(any_loop)
+        server = await any_loop.create_server(lambda: record, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
         with socket.create_connection(("127.0.0.1", port)) as c:
             c.sendall(b"last words")
             c.shutdown(socket.SHUT_WR)
-            assert await asyncio.wait_for(done, 5) is None
+            assert await asyncio.wait_for(record.lost, 5) is None
         server.close()
         await server.wait_closed()
+        return record
 
-    done = None
-    any_loop.run_until_complete(main())
-    assert b"".join(e for e in events if e) == b"last words" and events[-1] is None
+    record = any_loop.run_until_complete(main())
+    assert record.data() == b"last words" and record.events[-1] is None
 
 
 @pytest.mark.parametrize("final_res", [select.POLLIN, -errno.ECONNRESET])
@@ -512,34 +534,15 @@ def test_bounded_poll_that_ends_is_armed_again_or_fails_the_transport(fd_guard, 
     from uring.loop import EventLoop, _fast
     loop = EventLoop()
     loop._recv_bounded_after = 0
-    got = []
-
-    class Record(asyncio.Protocol):
-        def connection_made(self, transport):
-            made.set_result(transport)
-
-        def data_received(self, data):
-            got.append(bytes(data))
-            if arrived is not None and not arrived.done():
-                arrived.set_result(None)
-
-        def connection_lost(self, exc):
-            lost.set_result(exc)
-
-    async def wait_for_data():
-        nonlocal arrived
-        arrived = loop.create_future()
-        await asyncio.wait_for(arrived, 5)
 
     async def main():
-        nonlocal made, lost
-        made, lost = loop.create_future(), loop.create_future()
-        server = await loop.create_server(Record, "127.0.0.1", 0)
+        record = Record(loop)
+        server = await loop.create_server(lambda: record, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
         with socket.create_connection(("127.0.0.1", port)) as c:
-            transport = await made
+            transport = await record.made
             c.sendall(b"one")
-            await wait_for_data()
+            await record.next_data()
             old = transport._rx.op
             assert transport._rx.bounded and old is not None
             loop._cancel_now(old)
@@ -548,21 +551,21 @@ def test_bounded_poll_that_ends_is_armed_again_or_fails_the_transport(fd_guard, 
                 assert transport._rx.op is not None and transport._rx.op is not old
                 for word in (b"two", b"three"):
                     c.sendall(word)
-                    await wait_for_data()
-                assert not lost.done()
+                    await record.next_data()
+                assert not record.lost.done()
                 transport.close()
-                assert await lost is None
+                assert await record.lost is None
             else:
-                assert isinstance(await asyncio.wait_for(lost, 5), ConnectionResetError)
+                assert isinstance(await asyncio.wait_for(record.lost, 5), ConnectionResetError)
         server.close()
         await server.wait_closed()
+        return record
 
-    made = lost = arrived = None
     try:
-        loop.run_until_complete(main())
+        record = loop.run_until_complete(main())
     finally:
         loop.close()
-    assert b"".join(got) == (b"onetwothree" if final_res > 0 else b"one")
+    assert record.data() == (b"onetwothree" if final_res > 0 else b"one")
 
 
 def test_bounded_receives_ask_for_direct_size_bytes(fd_guard):
